@@ -1,0 +1,148 @@
+"""The `tidings` command: dev, api, worker, token."""
+
+import argparse
+import asyncio
+import logging
+import os
+import secrets
+import signal
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from types import FrameType
+
+from tidings.app import devstack
+from tidings.app.auth import issue_token
+from tidings.app.settings import Settings
+from tidings.feed.users import is_user_id
+
+SECRET_FILE = "jwt-secret"
+
+
+def dev_secret(data_dir: Path) -> str:
+    """TIDINGS_JWT_SECRET, or a secret generated once and kept in the data dir."""
+    if from_env := os.environ.get("TIDINGS_JWT_SECRET"):
+        return from_env
+    path = data_dir / SECRET_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+class Stop:
+    def __init__(self) -> None:
+        self.requested = False
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._handle)
+
+    def _handle(self, _signum: int, _frame: FrameType | None) -> None:
+        self.requested = True
+
+
+def run_dev() -> int:
+    settings = Settings()
+    data_dir = settings.data_dir
+    env = dict(os.environ)
+    env["TIDINGS_JWT_SECRET"] = dev_secret(data_dir)
+    stop = Stop()
+    servers: list[devstack.ChildProcess] = []
+    apps: list[devstack.ChildProcess] = []
+    logs = data_dir / "logs"
+    try:
+        if "TIDINGS_REDIS_URL" not in env or "TIDINGS_GRAPH_URL" not in env:
+            port = devstack.free_port()
+            servers.append(devstack.start_redis(data_dir / "redis", port, logs / "redis.log"))
+            env.setdefault("TIDINGS_REDIS_URL", f"redis://127.0.0.1:{port}/0")
+            env.setdefault("TIDINGS_GRAPH_URL", f"falkordb://127.0.0.1:{port}/tidings")
+        if "TIDINGS_MONGO_URI" not in env:
+            port = devstack.free_port()
+            servers.append(devstack.start_secantus(data_dir / "mongo", port, logs / "mongo.log"))
+            env["TIDINGS_MONGO_URI"] = f"mongodb://127.0.0.1:{port}/tidings"
+        python = sys.executable
+        worker = devstack.ChildProcess(
+            "worker", [python, "-m", "tidings.app.cli", "worker"], logs / "worker.log", env
+        )
+        apps.append(worker)
+        api_argv = [
+            python, "-m", "uvicorn", "--factory", "tidings.app.asgi:app_from_environment",
+            "--host", settings.host, "--port", str(settings.port), "--no-access-log",
+        ]  # fmt: skip
+        api = devstack.ChildProcess("api", api_argv, logs / "api.log", env)
+        apps.append(api)
+        base = f"http://{settings.host}:{settings.port}"
+        api.wait_until(lambda: _http_ok(f"{base}/healthz"), timeout=60)
+        print(
+            f"Tidings is up: {base}/graphql (GraphiQL in a browser)\n"
+            f"  redis/graph {env['TIDINGS_REDIS_URL']}  mongo {env['TIDINGS_MONGO_URI']}\n"
+            f"  logs in {logs}; a token: tidings token alice\n"
+            "Ctrl-C stops everything.",
+            flush=True,
+        )
+        while not stop.requested:
+            if exited := [child for child in apps + servers if not child.running()]:
+                print(f"{exited[0].name} exited; see {exited[0].log_path}", file=sys.stderr)
+                return 1
+            time.sleep(0.2)
+        return 0
+    finally:
+        # Readers and writers first, so nothing is mid-write when the stores stop.
+        for child in reversed(apps):
+            child.stop()
+        for child in reversed(servers):
+            child.stop()
+
+
+def run_token(user_id: str, ttl: int) -> int:
+    settings = Settings()
+    if not is_user_id(user_id):
+        print("A user id is 1 to 64 letters, digits, '_' or '-'.", file=sys.stderr)
+        return 2
+    secret = os.environ.get("TIDINGS_JWT_SECRET")
+    path = settings.data_dir / SECRET_FILE
+    if not secret and path.exists():
+        secret = path.read_text().strip()
+    if not secret:
+        print("Set TIDINGS_JWT_SECRET, or run `tidings dev` once.", file=sys.stderr)
+        return 2
+    print(issue_token(user_id, secret, ttl))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tidings", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("dev", help="start the embedded stack, the API and one worker")
+    commands.add_parser("worker", help="run a fan-out worker")
+    token = commands.add_parser("token", help="print a bearer token for a user")
+    token.add_argument("user_id")
+    token.add_argument("--ttl", type=int, default=86_400, help="seconds until it expires")
+    args = parser.parse_args(argv)
+
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    if args.command == "dev":
+        return run_dev()
+    if args.command == "token":
+        return run_token(args.user_id, args.ttl)
+    from tidings.app.worker import main as worker_main
+
+    asyncio.run(worker_main(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

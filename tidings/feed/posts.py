@@ -1,0 +1,58 @@
+"""Accepting a post: validate, store durably, then queue its fan-out."""
+
+from tidings.feed.errors import BadUserInput
+from tidings.feed.ids import PostIdGenerator, post_id_time
+from tidings.feed.queue import FanoutQueue
+from tidings.stores.posts import PostDocument, PostIdTaken, PostStore
+
+MAX_BODY_BYTES = 1_024
+MAX_CLIENT_CHARS = 64
+_ID_ATTEMPTS = 5
+
+
+def validate_post(body: str, client: str | None) -> tuple[str, str | None]:
+    """The body and client as they will be stored, or BAD_USER_INPUT."""
+    if not body.strip():
+        raise BadUserInput("A post needs a body.", field="body")
+    try:
+        size = len(body.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise BadUserInput("The body is not valid Unicode text.", field="body") from None
+    if size > MAX_BODY_BYTES:
+        raise BadUserInput(
+            f"A post body is at most {MAX_BODY_BYTES} bytes of UTF-8; this one has {size}.",
+            field="body",
+        )
+    if "\x00" in body:
+        raise BadUserInput("The body may not contain NUL characters.", field="body")
+    if client is not None:
+        if len(client) > MAX_CLIENT_CHARS:
+            raise BadUserInput(
+                f"Client metadata is at most {MAX_CLIENT_CHARS} characters.", field="client"
+            )
+        try:
+            client.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadUserInput("The client is not valid Unicode text.", field="client") from None
+    return body, client
+
+
+class PostService:
+    def __init__(self, store: PostStore, queue: FanoutQueue, ids: PostIdGenerator) -> None:
+        self._store = store
+        self._queue = queue
+        self._ids = ids
+
+    async def create(self, author_id: str, body: str, client: str | None) -> PostDocument:
+        body, client = validate_post(body, client)
+        for _attempt in range(_ID_ATTEMPTS):
+            post_id = self._ids.next_id()
+            post = PostDocument(post_id, author_id, body, post_id_time(post_id), client)
+            try:
+                await self._store.insert(post)
+            except PostIdTaken:
+                # Two processes shared a node number: the unique _id caught it.
+                continue
+            await self._queue.enqueue(post.id, author_id)
+            return post
+        raise RuntimeError("could not allocate a unique post id")

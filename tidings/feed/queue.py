@@ -1,0 +1,94 @@
+"""The fan-out queue: a Redis Stream read by one consumer group, at least once."""
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from tidings.feed.ids import MAX_POST_ID
+from tidings.feed.users import is_user_id
+
+log = logging.getLogger(__name__)
+
+GROUP = "fanout"
+
+
+@dataclass(frozen=True, slots=True)
+class FanoutJob:
+    message_id: str
+    post_id: int
+    author_id: str
+
+
+class FanoutQueue:
+    def __init__(self, redis: "Redis", namespace: str) -> None:
+        self._redis = redis
+        self.stream = f"{namespace}:fanout"
+
+    async def enqueue(self, post_id: int, author_id: str) -> str:
+        # Plain strings, never pickles: any process (or version) can read them.
+        message_id = await self._redis.xadd(
+            self.stream, {"post_id": str(post_id), "author_id": author_id}
+        )
+        return str(message_id)
+
+    async def ensure_group(self) -> None:
+        try:
+            await self._redis.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
+        except ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+
+    async def read(self, consumer: str, count: int, block_ms: int) -> list[FanoutJob]:
+        """New messages for this consumer; blocks up to `block_ms` when there are none."""
+        reply: Any = await self._redis.xreadgroup(
+            GROUP, consumer, {self.stream: ">"}, count=count, block=block_ms
+        )
+        entries = [entry for _stream, stream_entries in reply or [] for entry in stream_entries]
+        return await self._jobs(entries)
+
+    async def claim_stale(self, consumer: str, min_idle_ms: int, count: int) -> list[FanoutJob]:
+        """Messages another consumer took but has not acknowledged for `min_idle_ms`."""
+        reply = await self._redis.xautoclaim(
+            self.stream, GROUP, consumer, min_idle_time=min_idle_ms, start_id="0", count=count
+        )
+        return await self._jobs(reply[1])
+
+    async def ack(self, message_ids: list[str]) -> None:
+        """Marks messages done and drops them, so the stream does not grow without bound."""
+        if not message_ids:
+            return
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.xack(self.stream, GROUP, *message_ids)
+            pipe.xdel(self.stream, *message_ids)
+            await pipe.execute()
+
+    async def pending_count(self) -> int:
+        summary = await self._redis.xpending(self.stream, GROUP)
+        return int(summary["pending"])
+
+    async def _jobs(self, entries: list[Any]) -> list[FanoutJob]:
+        jobs, malformed = [], []
+        for message_id, fields in entries:
+            job = _parse(str(message_id), fields or {})
+            if job is None:
+                malformed.append(str(message_id))
+            else:
+                jobs.append(job)
+        if malformed:
+            # Retrying cannot make them valid; keeping them would block nothing
+            # but would be reclaimed forever.
+            log.warning("dropping %d malformed fan-out messages: %s", len(malformed), malformed)
+            await self.ack(malformed)
+        return jobs
+
+
+def _parse(message_id: str, fields: dict[str, str]) -> FanoutJob | None:
+    post_id, author_id = fields.get("post_id", ""), fields.get("author_id", "")
+    if not (post_id.isascii() and post_id.isdigit() and len(post_id) <= 16):
+        return None
+    if int(post_id) > MAX_POST_ID or not is_user_id(author_id):
+        return None
+    return FanoutJob(message_id, int(post_id), author_id)

@@ -1,0 +1,42 @@
+"""What every resolver of one request shares: who asks, the stores, the loaders."""
+
+from dataclasses import dataclass
+
+from tidings.feed.cursor import CursorCodec
+from tidings.feed.errors import Unauthenticated
+from tidings.feed.posts import PostService
+from tidings.feed.timeline import TimelineStore
+from tidings.resolvers.loaders import Loaders, build_loaders
+from tidings.stores.graph import FriendGraph
+from tidings.stores.posts import PostStore
+
+
+@dataclass(frozen=True)
+class Backends:
+    """The long-lived objects a request reaches; built once per process."""
+
+    posts: PostStore
+    graph: FriendGraph
+    timelines: TimelineStore
+    post_service: PostService
+    cursors: CursorCodec
+
+
+@dataclass
+class Context:
+    backends: Backends
+    loaders: Loaders
+    # Exactly one of these is set: who is asking, or why we could not tell.
+    viewer_id: str | None
+    auth_error: Unauthenticated | None
+
+    @classmethod
+    def for_request(
+        cls, backends: Backends, viewer_id: str | None, auth_error: Unauthenticated | None
+    ) -> "Context":
+        return cls(backends, build_loaders(backends.posts, backends.graph), viewer_id, auth_error)
+
+    def require_viewer(self) -> str:
+        if self.viewer_id is None:
+            raise self.auth_error or Unauthenticated("Sign in first.")
+        return self.viewer_id

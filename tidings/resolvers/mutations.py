@@ -1,0 +1,25 @@
+"""Mutation resolvers: every one acts as the signed-in viewer, never as anyone else."""
+
+from tidings.feed.friends import befriend, unfriend
+from tidings.resolvers.context import Context
+from tidings.stores.posts import PostDocument
+
+
+async def create_post(ctx: Context, body: str, client: str | None) -> PostDocument:
+    viewer_id = ctx.require_viewer()
+    return await ctx.backends.post_service.create(viewer_id, body, client)
+
+
+async def add_friend(ctx: Context, user_id: str) -> str:
+    viewer_id = ctx.require_viewer()
+    friend_id = await befriend(ctx.backends.graph, viewer_id, user_id)
+    # Friend counts read earlier in this request are stale now.
+    ctx.loaders.users.clear_all()
+    return friend_id
+
+
+async def remove_friend(ctx: Context, user_id: str) -> str:
+    viewer_id = ctx.require_viewer()
+    friend_id = await unfriend(ctx.backends.graph, viewer_id, user_id)
+    ctx.loaders.users.clear_all()
+    return friend_id

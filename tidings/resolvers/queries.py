@@ -1,0 +1,54 @@
+"""Query resolvers: check the arguments, ask `feed/`, return domain objects."""
+
+from tidings.feed.errors import BadUserInput
+from tidings.feed.home import MAX_PAGE, check_page_size, home_page
+from tidings.feed.ids import parse_post_id
+from tidings.feed.users import parse_user_id
+from tidings.resolvers.context import Context
+from tidings.resolvers.pages import Page
+from tidings.stores.posts import PostDocument
+
+
+async def timeline(ctx: Context, first: int, after: str | None) -> Page[PostDocument]:
+    viewer_id = ctx.require_viewer()
+    cursors = ctx.backends.cursors
+    before = None if after is None else cursors.decode_post(after)
+    page = await home_page(ctx.backends.timelines, viewer_id, before, first)
+    # One batched MongoDB query for the whole page. A post that has since been
+    # deleted or expired is left out rather than shown as a hole.
+    posts = await ctx.loaders.posts.load_many(page.post_ids)
+    edges = [(cursors.encode_post(post.id), post) for post in posts if post is not None]
+    return Page(edges, has_next=page.has_next, has_previous=after is not None)
+
+
+async def post(ctx: Context, post_id: str) -> PostDocument | None:
+    ctx.require_viewer()
+    return await ctx.loaders.posts.load(parse_post_id(post_id))
+
+
+async def posts(ctx: Context, post_ids: list[str]) -> list[PostDocument | None]:
+    ctx.require_viewer()
+    if len(post_ids) > MAX_PAGE:
+        raise BadUserInput(f"Ask for at most {MAX_PAGE} posts at once.", field="ids")
+    return await ctx.loaders.posts.load_many([parse_post_id(value) for value in post_ids])
+
+
+async def user(ctx: Context, user_id: str) -> str | None:
+    ctx.require_viewer()
+    summary = await ctx.loaders.users.load(parse_user_id(user_id))
+    return None if summary is None else summary.id
+
+
+async def friend_count(ctx: Context, user_id: str) -> int:
+    ctx.require_viewer()
+    summary = await ctx.loaders.users.load(user_id)
+    return 0 if summary is None else summary.friend_count
+
+
+async def friends(ctx: Context, user_id: str, first: int, after: str | None) -> Page[str]:
+    ctx.require_viewer()
+    cursors = ctx.backends.cursors
+    start = None if after is None else cursors.decode_user(after)
+    ids = await ctx.backends.graph.friends_page(user_id, start, check_page_size(first) + 1)
+    edges = [(cursors.encode_user(friend_id), friend_id) for friend_id in ids[:first]]
+    return Page(edges, has_next=len(ids) > first, has_previous=after is not None)

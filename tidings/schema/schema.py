@@ -1,0 +1,69 @@
+"""The assembled schema: root types and the extensions every operation runs through."""
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.types import Info
+
+from tidings.resolvers import mutations, queries
+from tidings.resolvers.context import Context
+from tidings.schema.errors import ErrorCodes
+from tidings.schema.types import CreatePostInput, CreatePostPayload, Post, PostConnection, User
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def viewer(self, info: Info[Context, None]) -> User:
+        return User(id=strawberry.ID(info.context.require_viewer()))
+
+    @strawberry.field(description="The viewer's home timeline, newest first.")
+    async def timeline(
+        self, info: Info[Context, None], first: int = 20, after: str | None = None
+    ) -> PostConnection:
+        return PostConnection.of(await queries.timeline(info.context, first, after))
+
+    @strawberry.field
+    async def post(self, info: Info[Context, None], id: strawberry.ID) -> Post | None:
+        document = await queries.post(info.context, id)
+        return None if document is None else Post.of(document)
+
+    @strawberry.field(description="Posts by id, in the order asked; null where missing.")
+    async def posts(self, info: Info[Context, None], ids: list[strawberry.ID]) -> list[Post | None]:
+        documents = await queries.posts(info.context, list(ids))
+        return [None if document is None else Post.of(document) for document in documents]
+
+    @strawberry.field
+    async def user(self, info: Info[Context, None], id: strawberry.ID) -> User | None:
+        user_id = await queries.user(info.context, id)
+        return None if user_id is None else User(id=strawberry.ID(user_id))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def create_post(
+        self, info: Info[Context, None], input: CreatePostInput
+    ) -> CreatePostPayload:
+        document = await mutations.create_post(info.context, input.body, input.client)
+        return CreatePostPayload(post=Post.of(document))
+
+    @strawberry.mutation(description="Befriends a user, both ways; returns the friend.")
+    async def add_friend(self, info: Info[Context, None], user_id: strawberry.ID) -> User:
+        return User(id=strawberry.ID(await mutations.add_friend(info.context, user_id)))
+
+    @strawberry.mutation
+    async def remove_friend(self, info: Info[Context, None], user_id: strawberry.ID) -> User:
+        return User(id=strawberry.ID(await mutations.remove_friend(info.context, user_id)))
+
+
+def build_schema() -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[
+            ErrorCodes,
+            # Factories, not instances: the caches behind them are shared per maxsize.
+            lambda: ParserCache(maxsize=1_000),
+            lambda: ValidationCache(maxsize=1_000),
+        ],
+    )

@@ -1,0 +1,39 @@
+"""The Cypher that FalkorDB and Neo4j both understand, shared by their adapters.
+
+Kept to the common dialect: no `COUNT {}`, `EXISTS {}` or `SHOW`; schema setup
+lives in each adapter.
+"""
+
+ENSURE_USER = "MERGE (:User {id: $id})"
+
+ADD_FRIENDSHIP = """
+MERGE (a:User {id: $a})
+MERGE (b:User {id: $b})
+WITH a, b
+OPTIONAL MATCH (a)-[old:FRIEND]-(b)
+WITH a, b, count(old) AS before
+MERGE (a)-[:FRIEND]-(b)
+RETURN before
+"""
+
+REMOVE_FRIENDSHIP = """
+OPTIONAL MATCH (:User {id: $a})-[r:FRIEND]-(:User {id: $b})
+WITH collect(r) AS edges
+FOREACH (edge IN edges | DELETE edge)
+RETURN size(edges) AS removed
+"""
+
+FRIENDS_PAGE = """
+MATCH (:User {id: $id})-[:FRIEND]-(f:User)
+WHERE f.id > $after
+RETURN DISTINCT f.id AS id
+ORDER BY id
+LIMIT $limit
+"""
+
+USER_SUMMARIES = """
+UNWIND $ids AS id
+OPTIONAL MATCH (u:User {id: id})
+OPTIONAL MATCH (u)-[:FRIEND]-(f:User)
+RETURN id, u IS NOT NULL AS known, count(DISTINCT f) AS friends
+"""

@@ -1,0 +1,57 @@
+"""The friend graph: one interface, one adapter per graph database."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True, slots=True)
+class UserSummary:
+    id: str
+    friend_count: int
+
+
+class FriendGraph(Protocol):
+    """Mutual friendships between user ids. Every method is idempotent."""
+
+    async def ensure_schema(self) -> None: ...
+
+    async def ensure_user(self, user_id: str) -> None: ...
+
+    async def add_friendship(self, user_id: str, friend_id: str) -> bool:
+        """Befriends both ways; True if they were not friends before."""
+        ...
+
+    async def remove_friendship(self, user_id: str, friend_id: str) -> bool:
+        """True if they were friends before."""
+        ...
+
+    async def friends_page(self, user_id: str, after: str | None, limit: int) -> list[str]:
+        """Friend ids in ascending order, strictly after `after`."""
+        ...
+
+    async def user_summaries(self, user_ids: Sequence[str]) -> list[UserSummary | None]:
+        """One summary per id asked, in order; None for a user the graph has never seen."""
+        ...
+
+    async def drop(self) -> None:
+        """Deletes the whole graph: for tests and tear-down only."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def graph_name(url: str, default: str) -> str:
+    path = urlsplit(url).path.strip("/")
+    return path or default
+
+
+def connect_graph(url: str, default_name: str) -> FriendGraph:
+    """The adapter that `url` names, not yet connected (clients connect lazily)."""
+    scheme = urlsplit(url).scheme
+    if scheme in {"falkordb", "falkor", "redis"}:
+        from tidings.stores.falkordb_graph import FalkorDBGraph
+
+        return FalkorDBGraph.from_url(url, graph_name(url, default_name))
+    raise ValueError(f"Unsupported graph URL scheme {scheme!r}; use falkordb://host:port/graph")

@@ -1,0 +1,102 @@
+"""Posts in MongoDB: the source of truth for every post ever accepted."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.write_concern import WriteConcern
+
+COLLECTION = "posts"
+_AUTHOR_RECENT = "author_recent"
+_RETENTION = "retention"
+
+
+@dataclass(frozen=True, slots=True)
+class PostDocument:
+    id: int
+    author_id: str
+    body: str
+    created_at: datetime
+    client: str | None = None
+
+    def to_mongo(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "_id": self.id,
+            "author_id": self.author_id,
+            "body": self.body,
+            "created_at": self.created_at,
+        }
+        if self.client is not None:
+            doc["client"] = self.client
+        return doc
+
+    @classmethod
+    def from_mongo(cls, doc: dict[str, Any]) -> "PostDocument":
+        return cls(
+            id=doc["_id"],
+            author_id=doc["author_id"],
+            body=doc["body"],
+            created_at=doc["created_at"],
+            client=doc.get("client"),
+        )
+
+
+class PostIdTaken(Exception):
+    """Another post already has this id; the caller picks a new one."""
+
+
+class PostStore:
+    def __init__(self, database: AsyncDatabase[dict[str, Any]]) -> None:
+        # Journaled: once insert() returns, the post survives a server crash.
+        self._posts: AsyncCollection[dict[str, Any]] = database.get_collection(
+            COLLECTION, write_concern=WriteConcern(w="majority", j=True)
+        )
+
+    async def ensure_indexes(self, retention_days: int) -> None:
+        # Serves "posts by these authors, older than this id, newest first".
+        await self._posts.create_index(
+            [("author_id", ASCENDING), ("_id", DESCENDING)], name=_AUTHOR_RECENT
+        )
+        expire_after = retention_days * 86_400
+        try:
+            await self._posts.create_index(
+                "created_at", name=_RETENTION, expireAfterSeconds=expire_after
+            )
+        except OperationFailure:
+            # The retention setting changed since the index was built: adjust it in place.
+            await self._posts.database.command(
+                "collMod",
+                COLLECTION,
+                index={"name": _RETENTION, "expireAfterSeconds": expire_after},
+            )
+
+    async def insert(self, post: PostDocument) -> None:
+        try:
+            await self._posts.insert_one(post.to_mongo())
+        except DuplicateKeyError as error:
+            raise PostIdTaken(post.id) from error
+
+    async def get_many(self, ids: Sequence[int]) -> dict[int, PostDocument]:
+        """One round trip for any number of ids; missing ids are absent from the result."""
+        if not ids:
+            return {}
+        cursor = self._posts.find({"_id": {"$in": list(set(ids))}})
+        return {doc["_id"]: PostDocument.from_mongo(doc) async for doc in cursor}
+
+    async def recent_by_authors(
+        self, author_ids: Iterable[str], before_id: int | None, limit: int
+    ) -> list[PostDocument]:
+        """The newest `limit` posts by these authors with ids below `before_id`."""
+        authors = sorted(set(author_ids))
+        if not authors or limit <= 0:
+            return []
+        query: dict[str, Any] = {"author_id": {"$in": authors}}
+        if before_id is not None:
+            query["_id"] = {"$lt": before_id}
+        cursor = self._posts.find(query).sort("_id", DESCENDING).limit(limit)
+        return [PostDocument.from_mongo(doc) async for doc in cursor]
