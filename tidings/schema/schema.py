@@ -1,12 +1,13 @@
 """The assembled schema: root types and the extensions every operation runs through."""
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
-from strawberry.types import Info
+from strawberry.types import ExecutionContext, Info
 
 from tidings.resolvers import mutations, queries
 from tidings.resolvers.context import Context
-from tidings.schema.errors import ErrorCodes
+from tidings.schema.errors import assign_code
 from tidings.schema.types import CreatePostInput, CreatePostPayload, Post, PostConnection, User
 
 
@@ -56,12 +57,21 @@ class Mutation:
         return User(id=strawberry.ID(await mutations.remove_friend(info.context, user_id)))
 
 
+class TidingsSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Every path (parse, validation, execution, subscriptions) passes here
+        # before a result is sent, which an extension's hooks do not all see.
+        for error in errors:
+            assign_code(error)
+
+
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return TidingsSchema(
         query=Query,
         mutation=Mutation,
         extensions=[
-            ErrorCodes,
             # Factories, not instances: the caches behind them are shared per maxsize.
             lambda: ParserCache(maxsize=1_000),
             lambda: ValidationCache(maxsize=1_000),

@@ -1,0 +1,124 @@
+"""`tidings dev` and `tidings token` as a user runs them: real processes, real signals."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tidings.app.devstack import free_port
+
+TIDINGS = str(Path(sys.executable).with_name("tidings"))
+
+
+def descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, frontier = set(), [pid]
+    while frontier:
+        for child in children.get(frontier.pop(), []):
+            found.add(child)
+            frontier.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def graphql(port: int, token: str, query: str) -> dict[str, Any]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body: dict[str, Any] = json.loads(response.read())
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+def token(env: dict[str, str], user: str) -> str:
+    return subprocess.run(
+        [TIDINGS, "token", user], env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+class DevStack:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.log = log
+        with log.open("w") as output:
+            self.process = subprocess.Popen(
+                [TIDINGS, "dev"], env=env, stdout=output, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 90
+        while "Tidings is up" not in log.read_text():
+            assert self.process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        self.children = descendants(self.process.pid)
+
+    def stop(self, signum: int) -> int:
+        self.process.send_signal(signum)
+        return self.process.wait(60)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_dev_stack_serves_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TIDINGS_")}
+    env |= {"TIDINGS_DATA_DIR": str(tmp_path / "data"), "TIDINGS_PORT": str(port)}
+
+    stack = DevStack(env, tmp_path / "first.log")
+    # redis-server, SecantusDB, the API and the worker, at least.
+    assert len(stack.children) >= 4
+    alice, bob = token(env, "alice"), token(env, "bob")
+    graphql(port, alice, 'mutation { addFriend(userId: "bob") { id } }')
+    created = graphql(port, bob, 'mutation { createPost(input: {body: "hi"}) { post { id } } }')
+    post_id = created["createPost"]["post"]["id"]
+    deadline = time.monotonic() + 10
+    while True:
+        page = graphql(port, alice, "{ timeline { edges { node { id } } } }")
+        if [e["node"]["id"] for e in page["timeline"]["edges"]] == [post_id]:
+            break
+        assert time.monotonic() < deadline, page
+        time.sleep(0.05)
+    assert stack.stop(signal.SIGINT) == 0
+    assert not [pid for pid in stack.children if alive(pid)]
+
+    # Same data dir, same secret: the old token still works and the post is still there.
+    again = DevStack(env, tmp_path / "second.log")
+    page = graphql(port, alice, "{ timeline { edges { node { id body } } } }")
+    assert page["timeline"]["edges"] == [{"node": {"id": post_id, "body": "hi"}}]
+    assert again.stop(signal.SIGTERM) == 0
+    assert not [pid for pid in again.children if alive(pid)]
+
+
+def test_token_needs_a_secret_and_a_valid_user(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIDINGS_")}
+    env["TIDINGS_DATA_DIR"] = str(tmp_path)
+    missing = subprocess.run([TIDINGS, "token", "alice"], env=env, capture_output=True, text=True)
+    assert missing.returncode == 2
+    assert "TIDINGS_JWT_SECRET" in missing.stderr
+    env["TIDINGS_JWT_SECRET"] = "s" * 40
+    bad = subprocess.run([TIDINGS, "token", "not valid"], env=env, capture_output=True, text=True)
+    assert bad.returncode == 2
+    assert token(env, "alice").count(".") == 2

@@ -1,0 +1,95 @@
+"""Real servers for the whole session, on free loopback ports; a namespace per test.
+
+Each test gets its own Redis key prefix, MongoDB database and graph, and cleans
+up only those: no test flushes data it did not create.
+"""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from tidings.app import devstack
+from tidings.app.services import Services, mongo_database_name, open_services
+from tidings.app.settings import Settings
+from tidings.stores.graph import connect_graph
+from tidings.stores.redis import connect_redis
+
+JWT_SECRET = "test-secret-with-enough-entropy-for-hs256-0123456789"
+
+
+@pytest.fixture(scope="session")
+def redis_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    root: Path = tmp_path_factory.mktemp("redis")
+    port = devstack.free_port()
+    server = devstack.start_redis(root / "data", port, root / "redis.log")
+    yield port
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mongo_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    root: Path = tmp_path_factory.mktemp("mongo")
+    port = devstack.free_port()
+    server = devstack.start_secantus(root / "data", port, root / "mongo.log")
+    yield port
+    server.stop()
+
+
+@pytest.fixture
+def settings(redis_port: int, mongo_port: int, tmp_path: Path) -> Settings:
+    namespace = f"t{uuid.uuid4().hex[:12]}"
+    return Settings(
+        redis_url=f"redis://127.0.0.1:{redis_port}/0",
+        graph_url=f"falkordb://127.0.0.1:{redis_port}/{namespace}",
+        mongo_uri=f"mongodb://127.0.0.1:{mongo_port}/{namespace}",
+        namespace=namespace,
+        jwt_secret=JWT_SECRET,
+        data_dir=tmp_path / "data",
+        fanout_claim_idle_ms=60_000,
+    )
+
+
+async def drop_namespace(settings: Settings) -> None:
+    """Deletes what one test created, and nothing else."""
+    redis = connect_redis(settings.redis_url)
+    try:
+        keys = [key async for key in redis.scan_iter(match=f"{settings.namespace}:*", count=500)]
+        if keys:
+            await redis.delete(*keys)
+    finally:
+        await redis.aclose()
+    graph = connect_graph(settings.graph_url, settings.namespace)
+    try:
+        await graph.drop()
+    finally:
+        await graph.close()
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_uri)
+    try:
+        await mongo.drop_database(mongo_database_name(settings.mongo_uri, settings.namespace))
+    finally:
+        await mongo.close()
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    try:
+        async with open_services(settings) as opened:
+            yield opened
+    finally:
+        await drop_namespace(settings)
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], within: float = 10.0, interval: float = 0.02
+) -> None:
+    """Waits until `check` holds: for effects that are asynchronous by design."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {within}s")
+        await asyncio.sleep(interval)
