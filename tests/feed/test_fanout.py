@@ -1,5 +1,6 @@
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -7,12 +8,29 @@ import pytest
 from tests.conftest import eventually
 from tidings.app.services import Services
 from tidings.feed.fanout import Fanout, FanoutWorker
-from tidings.feed.queue import FanoutJob
+from tidings.feed.queue import FanoutJob, JobKind
 
 
 @pytest.fixture
 def fanout(services: Services) -> Fanout:
-    return Fanout(services.graph, services.timelines, chunk_size=3)
+    return Fanout(
+        services.graph,
+        services.timelines,
+        services.posts,
+        services.celebrities,
+        chunk_size=3,
+        active_seconds=3_600,
+        backfill_posts=10,
+    )
+
+
+async def readers(services: Services, *users: str) -> None:
+    for user in users:
+        await services.timelines.build(user, [], time.time())
+
+
+async def timeline(services: Services, user: str) -> list[int]:
+    return (await services.timelines.read(user, None, 100)).post_ids
 
 
 async def befriend_all(services: Services, author: str, friends: list[str]) -> None:
@@ -25,21 +43,23 @@ async def test_delivery_reaches_author_and_every_friend_across_chunks(
 ) -> None:
     friends = [f"friend{i}" for i in range(10)]
     await befriend_all(services, "author", friends)
-    delivered = await fanout.deliver(FanoutJob("0-1", 99, "author"))
+    await readers(services, "author", "stranger", *friends)
+    delivered = await fanout.handle(FanoutJob("0-1", JobKind.POST, "author", 99))
     assert delivered == 11
     for user in ["author", *friends]:
-        assert await services.timelines.page(user, None, 10) == [99]
-    assert await services.timelines.page("stranger", None, 10) == []
+        assert await timeline(services, user) == [99]
+    assert await timeline(services, "stranger") == []
 
 
 async def test_the_same_message_delivered_twice_leaves_one_entry(
     services: Services, fanout: Fanout
 ) -> None:
     await befriend_all(services, "author", ["bob"])
-    job = FanoutJob("0-1", 1234, "author")
-    await fanout.deliver(job)
-    await fanout.deliver(job)
-    assert await services.timelines.page("bob", None, 10) == [1234]
+    await readers(services, "bob")
+    job = FanoutJob("0-1", JobKind.POST, "author", 1234)
+    await fanout.handle(job)
+    await fanout.handle(job)
+    assert await timeline(services, "bob") == [1234]
     assert await services.timelines.size("bob") == 1
 
 
@@ -89,11 +109,12 @@ async def test_worker_delivers_queued_posts_and_acknowledges_them(
     services: Services, running_worker: FanoutWorker
 ) -> None:
     await befriend_all(services, "author", ["bob", "carol"])
+    await readers(services, "author", "bob", "carol")
     for post_id in (1, 2, 3):
         await services.queue.enqueue(post_id, "author")
 
     async def delivered() -> bool:
-        return await services.timelines.page("carol", None, 10) == [3, 2, 1]
+        return await timeline(services, "carol") == [3, 2, 1]
 
     await eventually(delivered)
     await eventually(lambda: _stream_empty(services))

@@ -1,32 +1,87 @@
+import time
+
 from tidings.app.services import Services
 from tidings.feed.timeline import TimelineStore
 
+DAY = 86_400.0
 
-async def test_push_is_idempotent_and_pages_newest_first(services: Services) -> None:
+
+async def ids(timelines: TimelineStore, user: str, before: int | None = None) -> list[int]:
+    return (await timelines.read(user, before, 1_000)).post_ids
+
+
+async def test_fan_out_reaches_only_built_timelines_of_active_readers(services: Services) -> None:
     timelines = services.timelines
-    for post_id in (10, 30, 20):
-        await timelines.push(post_id, ["alice", "bob"])
-    await timelines.push(30, ["alice"])
-    assert await timelines.page("alice", None, 10) == [30, 20, 10]
-    assert await timelines.page("alice", 30, 1) == [20]
-    assert await timelines.page("bob", 10, 10) == []
+    now = time.time()
+    await timelines.build("active", [], now)
+    await timelines.build("away", [], now - 10 * DAY)
+    await timelines.set_last_read("lost", now)  # read recently, but its timeline is gone
+    delivered = await timelines.fan_out(42, ["active", "away", "lost", "never"], now - 7 * DAY)
+    assert delivered == 1
+    assert await ids(timelines, "active") == [42]
+    assert await ids(timelines, "away") == []
+    assert not (await timelines.read("lost", None, 10)).built
+    assert not (await timelines.read("never", None, 10)).built
+
+
+async def test_fan_out_is_idempotent_and_pages_newest_first(services: Services) -> None:
+    timelines = services.timelines
+    await timelines.build("alice", [], time.time())
+    for post_id in (10, 30, 20, 30):
+        await timelines.fan_out(post_id, ["alice"], 0)
+    assert await ids(timelines, "alice") == [30, 20, 10]
+    assert await ids(timelines, "alice", before=30) == [20, 10]
+    assert (await timelines.read("alice", 30, 1)).post_ids == [20]
     assert await timelines.size("alice") == 3
+    assert await timelines.oldest("alice") == 10
 
 
-async def test_push_trims_to_the_cap_keeping_the_newest(services: Services) -> None:
-    timelines = TimelineStore(services.redis, services.settings.namespace, max_length=5)
-    for post_id in range(1, 13):
-        await timelines.push(post_id, ["carol"])
-    assert await timelines.page("carol", None, 100) == [12, 11, 10, 9, 8]
+async def test_cap_keeps_the_newest_and_the_built_mark(services: Services) -> None:
+    timelines = TimelineStore(services.redis, services.settings.namespace, 5, 3_600)
+    await timelines.build("carol", list(range(1, 9)), time.time())
+    assert await ids(timelines, "carol") == [8, 7, 6, 5, 4]
+    for post_id in range(9, 13):
+        await timelines.fan_out(post_id, ["carol"], 0)
+    assert await timelines.add("carol", [13])
+    assert await ids(timelines, "carol") == [13, 12, 11, 10, 9]
+    assert (await timelines.read("carol", None, 1)).built
+
+
+async def test_add_and_remove(services: Services) -> None:
+    timelines = services.timelines
+    assert await timelines.add("nobody", [1, 2]) is False
+    assert not (await timelines.read("nobody", None, 10)).built
+    await timelines.build("dave", [5], time.time())
+    assert await timelines.add("dave", [7, 6]) is True
+    await timelines.remove("dave", [6, 99])
+    await timelines.remove_from_many(7, ["dave", "nobody"])
+    assert await ids(timelines, "dave") == [5]
 
 
 async def test_large_ids_are_exact(services: Services) -> None:
     big = [2**53 - 1, 2**53 - 2, 2**52 + 1]
-    for post_id in big:
-        await services.timelines.push(post_id, ["dave"])
-    assert await services.timelines.page("dave", None, 10) == sorted(big, reverse=True)
-    assert await services.timelines.page("dave", 2**53 - 1, 1) == [2**53 - 2]
+    await services.timelines.build("erin", big, time.time())
+    assert await ids(services.timelines, "erin") == sorted(big, reverse=True)
+    assert await ids(services.timelines, "erin", before=2**53 - 1) == [2**53 - 2, 2**52 + 1]
 
 
-async def test_unknown_user_has_an_empty_timeline(services: Services) -> None:
-    assert await services.timelines.page("nobody", None, 20) == []
+async def test_read_reports_state_in_one_round_trip(services: Services) -> None:
+    timelines = services.timelines
+    empty = await timelines.read("frank", None, 10)
+    assert (empty.built, empty.last_read, empty.post_ids) == (False, None, [])
+    await timelines.build("frank", [], 1_000.5)
+    built = await timelines.read("frank", None, 10)
+    assert (built.built, built.last_read, built.post_ids) == (True, 1_000.5, [])
+
+
+async def test_rebuild_lock_is_exclusive_and_released_only_by_its_holder(
+    services: Services,
+) -> None:
+    timelines = services.timelines
+    token = await timelines.lock_rebuild("gina", 10_000)
+    assert token is not None
+    assert await timelines.lock_rebuild("gina", 10_000) is None
+    await timelines.unlock_rebuild("gina", "not-the-token")
+    assert await timelines.rebuild_in_progress("gina")
+    await timelines.unlock_rebuild("gina", token)
+    assert not await timelines.rebuild_in_progress("gina")

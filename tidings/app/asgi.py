@@ -28,8 +28,10 @@ def backends_of(services: Services) -> Backends:
     return Backends(
         posts=services.posts,
         graph=services.graph,
-        timelines=services.timelines,
+        home=services.home,
+        friendships=services.friendships,
         post_service=services.post_service,
+        ranker=services.ranker,
         cursors=services.cursors,
     )
 

@@ -5,19 +5,28 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from pymongo import AsyncMongoClient
 from pymongo.uri_parser import parse_uri
 from redis.asyncio import Redis
 
 from tidings.app.settings import Settings
+from tidings.feed.celebrities import Celebrities
 from tidings.feed.cursor import CursorCodec
+from tidings.feed.fanout import Fanout
+from tidings.feed.friends import Friendships
+from tidings.feed.home import HomeTimeline
 from tidings.feed.ids import NODES, PostIdGenerator
 from tidings.feed.posts import PostService
 from tidings.feed.queue import FanoutQueue
+from tidings.feed.ranking import Chronological, Ranker, RemoteRanker
 from tidings.feed.timeline import TimelineStore
 from tidings.stores.graph import FriendGraph, connect_graph
 from tidings.stores.posts import PostStore
 from tidings.stores.redis import connect_redis
+
+# A day past the activity window, so a returning user's last-read time is still there.
+_KEEP_SLACK_SECONDS = 86_400
 
 
 @dataclass(frozen=True)
@@ -29,7 +38,12 @@ class Services:
     graph: FriendGraph
     timelines: TimelineStore
     queue: FanoutQueue
+    celebrities: Celebrities
+    home: HomeTimeline
+    friendships: Friendships
     post_service: PostService
+    fanout: Fanout
+    ranker: Ranker
     cursors: CursorCodec
 
 
@@ -49,26 +63,71 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         settings.mongo_uri, tz_aware=True, serverSelectionTimeoutMS=10_000
     )
     graph = connect_graph(settings.graph_url, settings.namespace)
+    http = httpx.AsyncClient()
     try:
-        database = mongo[mongo_database_name(settings.mongo_uri, settings.namespace)]
+        namespace = settings.namespace
+        database = mongo[mongo_database_name(settings.mongo_uri, namespace)]
         posts = PostStore(database)
         await posts.ensure_indexes(settings.retention_days)
         await graph.ensure_schema()
-        queue = FanoutQueue(redis, settings.namespace)
+        queue = FanoutQueue(redis, namespace)
         await queue.ensure_group()
-        ids = PostIdGenerator(await lease_id_node(redis, settings.namespace))
+        ids = PostIdGenerator(await lease_id_node(redis, namespace))
+        keep_seconds = settings.active_days * 86_400 + _KEEP_SLACK_SECONDS
+        timelines = TimelineStore(redis, namespace, settings.timeline_max, keep_seconds)
+        celebrities = Celebrities(
+            redis,
+            namespace,
+            graph,
+            settings.celebrity_threshold,
+            settings.celebrity_cache_seconds,
+        )
+        ranker: Ranker = Chronological()
+        if settings.ranking_url:
+            ranker = RemoteRanker(http, settings.ranking_url, settings.ranking_timeout_ms / 1000)
         yield Services(
             settings=settings,
             redis=redis,
             mongo=mongo,
             posts=posts,
             graph=graph,
-            timelines=TimelineStore(redis, settings.namespace, settings.timeline_max),
+            timelines=timelines,
             queue=queue,
+            celebrities=celebrities,
+            home=HomeTimeline(
+                timelines,
+                graph,
+                posts,
+                celebrities,
+                timeline_max=settings.timeline_max,
+                active_days=settings.active_days,
+                retention_days=settings.retention_days,
+                rebuild_lock_ms=settings.rebuild_lock_ms,
+            ),
+            friendships=Friendships(
+                graph,
+                timelines,
+                posts,
+                celebrities,
+                queue,
+                backfill_posts=settings.backfill_posts,
+                timeline_max=settings.timeline_max,
+            ),
             post_service=PostService(posts, queue, ids),
+            fanout=Fanout(
+                graph,
+                timelines,
+                posts,
+                celebrities,
+                chunk_size=settings.fanout_chunk,
+                active_seconds=settings.active_days * 86_400,
+                backfill_posts=settings.backfill_posts,
+            ),
+            ranker=ranker,
             cursors=CursorCodec(settings.require_jwt_secret()),
         )
     finally:
+        await http.aclose()
         await graph.close()
         await mongo.close()
         await redis.aclose()

@@ -21,9 +21,16 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(default=86_400, gt=0)
 
     celebrity_threshold: int = Field(default=5_000, gt=0)
+    celebrity_cache_seconds: int = Field(default=60, gt=0)
     timeline_max: int = Field(default=800, gt=0)
     active_days: int = Field(default=7, gt=0)
     retention_days: int = Field(default=1_095, gt=0)
+    # Posts copied into each side's timeline when a friendship starts.
+    backfill_posts: int = Field(default=100, gt=0)
+    rebuild_lock_ms: int = Field(default=30_000, gt=0)
+
+    ranking_url: str | None = None
+    ranking_timeout_ms: int = Field(default=150, gt=0)
 
     fanout_chunk: int = Field(default=1_000, gt=0)
     fanout_batch: int = Field(default=32, gt=0)

@@ -8,7 +8,7 @@ import socket
 
 from tidings.app.services import open_services
 from tidings.app.settings import Settings
-from tidings.feed.fanout import Fanout, FanoutWorker
+from tidings.feed.fanout import FanoutWorker
 
 log = logging.getLogger(__name__)
 
@@ -20,10 +20,9 @@ def consumer_name() -> str:
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     async with open_services(settings) as services:
-        fanout = Fanout(services.graph, services.timelines, settings.fanout_chunk)
         worker = FanoutWorker(
             services.queue,
-            fanout,
+            services.fanout,
             consumer_name(),
             batch=settings.fanout_batch,
             claim_idle_ms=settings.fanout_claim_idle_ms,

@@ -4,39 +4,85 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 
-from tidings.feed.queue import FanoutJob, FanoutQueue
+from tidings.feed.celebrities import Celebrities
+from tidings.feed.friend_lists import friend_chunks
+from tidings.feed.queue import FanoutJob, FanoutQueue, JobKind
 from tidings.feed.timeline import TimelineStore
 from tidings.stores.graph import FriendGraph
+from tidings.stores.posts import PostStore
 
 log = logging.getLogger(__name__)
 
 
 class Fanout:
-    """Delivers one post. Idempotent: a job may run more than once."""
+    """Carries out one queued job. Idempotent: a job may run more than once."""
 
-    def __init__(self, graph: FriendGraph, timelines: TimelineStore, chunk_size: int) -> None:
+    def __init__(
+        self,
+        graph: FriendGraph,
+        timelines: TimelineStore,
+        posts: PostStore,
+        celebrities: Celebrities,
+        *,
+        chunk_size: int,
+        active_seconds: int,
+        backfill_posts: int,
+    ) -> None:
         self._graph = graph
         self._timelines = timelines
+        self._posts = posts
+        self._celebrities = celebrities
         self._chunk_size = chunk_size
+        self._active_seconds = active_seconds
+        self._backfill_posts = backfill_posts
+
+    async def handle(self, job: FanoutJob) -> int:
+        """Returns how many timelines the job wrote to."""
+        if job.kind is JobKind.DELETE:
+            return await self._retract(job)
+        if job.kind is JobKind.BACKFILL:
+            return await self._backfill(job.author_id)
+        return await self.deliver(job)
 
     async def deliver(self, job: FanoutJob) -> int:
-        """Returns how many timelines received the post (the author's own included)."""
+        """Pushes a new post to its author and, unless a celebrity's, to active friends."""
         await self._graph.ensure_user(job.author_id)
         # The author sees their own post at home, as every reader expects.
-        await self._timelines.push(job.post_id, [job.author_id])
-        delivered, after = 1, None
+        delivered = int(await self._timelines.add(job.author_id, [job.post_id]))
+        if await self._celebrities.is_celebrity(job.author_id):
+            # Too many readers to push to: they pull it when they read.
+            return delivered
+        active_since = time.time() - self._active_seconds
+        async for friends in self._friend_chunks(job.author_id):
+            delivered += await self._timelines.fan_out(job.post_id, friends, active_since)
+        return delivered
+
+    async def _retract(self, job: FanoutJob) -> int:
+        await self._timelines.remove_from_many(job.post_id, [job.author_id])
+        touched = 1
+        async for friends in self._friend_chunks(job.author_id):
+            await self._timelines.remove_from_many(job.post_id, friends)
+            touched += len(friends)
+        return touched
+
+    async def _backfill(self, author_id: str) -> int:
+        """The author is pushed again: copy their recent posts to every friend's timeline."""
+        recent = await self._posts.recent_by_authors([author_id], None, self._backfill_posts)
+        post_ids = [post.id for post in recent]
+        written = 0
+        async for friends in self._friend_chunks(author_id):
+            for friend_id in friends:
+                written += int(await self._timelines.add(friend_id, post_ids))
+            # Only now may readers stop pulling this author.
+            await self._celebrities.forget(friends)
+        return written
+
+    def _friend_chunks(self, user_id: str) -> AsyncIterator[list[str]]:
         # Chunked so an author with many friends never holds all ids, or one
         # giant pipeline, in memory at once.
-        while True:
-            friends = await self._graph.friends_page(job.author_id, after, self._chunk_size)
-            if not friends:
-                return delivered
-            await self._timelines.push(job.post_id, friends)
-            delivered += len(friends)
-            if len(friends) < self._chunk_size:
-                return delivered
-            after = friends[-1]
+        return friend_chunks(self._graph, user_id, self._chunk_size)
 
 
 class FanoutWorker:
@@ -88,7 +134,7 @@ class FanoutWorker:
 
     async def _process(self, jobs: list[FanoutJob]) -> None:
         for job in jobs:
-            self.delivered += await self._fanout.deliver(job)
+            self.delivered += await self._fanout.handle(job)
             # Acknowledge only after the timeline writes: a crash before this
             # line means the job runs again, which is harmless.
             await self._queue.ack([job.message_id])

@@ -1,11 +1,27 @@
-"""Reading a home timeline, one keyset page at a time."""
+"""Reading a home timeline: the pushed part from Redis, celebrities pulled at read
+time, and history past the cached window from MongoDB, under one keyset cursor.
+"""
 
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
+from tidings.feed.celebrities import Celebrities
 from tidings.feed.errors import BadUserInput
+from tidings.feed.friend_lists import friend_ids
+from tidings.feed.ids import smallest_post_id_at
 from tidings.feed.timeline import TimelineStore
+from tidings.stores.graph import FriendGraph
+from tidings.stores.posts import PostDocument, PostStore
 
 MAX_PAGE = 100
+_MARK_READ_EVERY = 60.0
+
+# Loads "the newest `limit` posts by these authors below this id": a DataLoader's
+# load in a request, so every such read in one request is batched.
+RecentPosts = Callable[[Sequence[str], int | None, int], Awaitable[list[PostDocument]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,9 +36,91 @@ def check_page_size(first: int) -> int:
     return first
 
 
-async def home_page(
-    timelines: TimelineStore, user_id: str, before: int | None, first: int
-) -> TimelinePage:
-    # One extra id tells whether another page follows, without a second query.
-    ids = await timelines.page(user_id, before, check_page_size(first) + 1)
-    return TimelinePage(ids[:first], len(ids) > first)
+class HomeTimeline:
+    def __init__(
+        self,
+        timelines: TimelineStore,
+        graph: FriendGraph,
+        posts: PostStore,
+        celebrities: Celebrities,
+        *,
+        timeline_max: int,
+        active_days: int,
+        retention_days: int,
+        rebuild_lock_ms: int = 30_000,
+    ) -> None:
+        self._timelines = timelines
+        self._graph = graph
+        self._posts = posts
+        self._celebrities = celebrities
+        self._timeline_max = timeline_max
+        self._active_seconds = active_days * 86_400
+        self._retention = timedelta(days=retention_days)
+        self._rebuild_lock_ms = rebuild_lock_ms
+        self.rebuilds = 0
+
+    def horizon_id(self) -> int:
+        """The oldest post id still within retention."""
+        return smallest_post_id_at(datetime.now(UTC) - self._retention)
+
+    async def page(
+        self, viewer_id: str, before: int | None, first: int, recent: RecentPosts
+    ) -> TimelinePage:
+        """Up to `first` post ids older than `before`, newest first, and whether more follow."""
+        wanted = check_page_size(first) + 1  # one extra tells whether a next page exists
+        now = time.time()
+        cached = await self._timelines.read(viewer_id, before, wanted)
+        if (
+            not cached.built
+            or cached.last_read is None
+            or (cached.last_read < now - self._active_seconds)
+        ):
+            # Lost, never built, or not kept up while the user was away.
+            await self._rebuild(viewer_id)
+            cached = await self._timelines.read(viewer_id, before, wanted)
+        elif now - cached.last_read > _MARK_READ_EVERY:
+            await self._timelines.mark_read(viewer_id, now)
+
+        candidates = set(cached.post_ids)
+        if len(cached.post_ids) < wanted:
+            # The cached window ends above this page: continue from MongoDB, from
+            # just below the oldest cached entry, back to the retention horizon.
+            floor = cached.post_ids[-1] if cached.post_ids else before
+            authors = [viewer_id, *await friend_ids(self._graph, viewer_id)]
+            older = await recent(authors, floor, wanted - len(cached.post_ids))
+            candidates.update(post.id for post in older)
+        celebrities = await self._celebrities.friends_of(viewer_id)
+        if celebrities:
+            pulled = await recent(celebrities, before, wanted)
+            candidates.update(post.id for post in pulled)
+        ordered = sorted(candidates, reverse=True)[:wanted]
+        return TimelinePage(ordered[:first], len(ordered) > first)
+
+    async def _rebuild(self, user_id: str) -> None:
+        token = await self._timelines.lock_rebuild(user_id, self._rebuild_lock_ms)
+        if token is None:
+            # Someone else is rebuilding it: wait for theirs rather than race it.
+            deadline = time.monotonic() + self._rebuild_lock_ms / 1000
+            while await self._timelines.rebuild_in_progress(user_id):
+                if time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.02)
+            return
+        try:
+            self.rebuilds += 1
+            authors = [user_id, *await friend_ids(self._graph, user_id)]
+            horizon = self.horizon_id()
+            posts = await self._posts.recent_by_authors(
+                authors, None, self._timeline_max, since_id=horizon
+            )
+            post_ids = [post.id for post in posts]
+            await self._timelines.build(user_id, post_ids, time.time())
+            # A post inserted while we queried was fanned out before the timeline
+            # counted as built, and so skipped it; its insert precedes this query.
+            newest = max(post_ids, default=horizon - 1)
+            late = await self._posts.recent_by_authors(
+                authors, None, self._timeline_max, since_id=newest + 1
+            )
+            await self._timelines.add(user_id, [post.id for post in late])
+        finally:
+            await self._timelines.unlock_rebuild(user_id, token)

@@ -1,8 +1,8 @@
 """Accepting a post: validate, store durably, then queue its fan-out."""
 
-from tidings.feed.errors import BadUserInput
+from tidings.feed.errors import BadUserInput, NotFound
 from tidings.feed.ids import PostIdGenerator, post_id_time
-from tidings.feed.queue import FanoutQueue
+from tidings.feed.queue import FanoutQueue, JobKind
 from tidings.stores.posts import PostDocument, PostIdTaken, PostStore
 
 MAX_BODY_BYTES = 1_024
@@ -56,3 +56,12 @@ class PostService:
             await self._queue.enqueue(post.id, author_id)
             return post
         raise RuntimeError("could not allocate a unique post id")
+
+    async def delete(self, author_id: str, post_id: int) -> None:
+        """Deletes at once for every reader; stored timelines are cleaned in the background."""
+        if not await self._store.delete(post_id, author_id):
+            if await self._store.get_many([post_id]):
+                raise BadUserInput("Only its author can delete a post.", field="id")
+            raise NotFound("There is no post with this id.")
+        # Reads already skip it (it is gone from MongoDB); this drops the stale ids.
+        await self._queue.enqueue(post_id, author_id, JobKind.DELETE)

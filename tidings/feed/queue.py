@@ -2,6 +2,7 @@
 
 import logging
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from redis.asyncio import Redis
@@ -15,11 +16,18 @@ log = logging.getLogger(__name__)
 GROUP = "fanout"
 
 
+class JobKind(StrEnum):
+    POST = "post"  # push a new post into its readers' timelines
+    DELETE = "delete"  # take a deleted post out of them
+    BACKFILL = "backfill"  # push an author's recent posts (they stopped being a celebrity)
+
+
 @dataclass(frozen=True, slots=True)
 class FanoutJob:
     message_id: str
-    post_id: int
+    kind: JobKind
     author_id: str
+    post_id: int = 0
 
 
 class FanoutQueue:
@@ -27,12 +35,15 @@ class FanoutQueue:
         self._redis = redis
         self.stream = f"{namespace}:fanout"
 
-    async def enqueue(self, post_id: int, author_id: str) -> str:
+    async def enqueue(self, post_id: int, author_id: str, kind: JobKind = JobKind.POST) -> str:
         # Plain strings, never pickles: any process (or version) can read them.
         message_id = await self._redis.xadd(
-            self.stream, {"post_id": str(post_id), "author_id": author_id}
+            self.stream, {"kind": kind.value, "post_id": str(post_id), "author_id": author_id}
         )
         return str(message_id)
+
+    async def enqueue_backfill(self, author_id: str) -> str:
+        return await self.enqueue(0, author_id, JobKind.BACKFILL)
 
     async def ensure_group(self) -> None:
         try:
@@ -87,8 +98,14 @@ class FanoutQueue:
 
 def _parse(message_id: str, fields: dict[str, str]) -> FanoutJob | None:
     post_id, author_id = fields.get("post_id", ""), fields.get("author_id", "")
+    try:
+        kind = JobKind(fields.get("kind", JobKind.POST.value))
+    except ValueError:
+        return None
     if not (post_id.isascii() and post_id.isdigit() and len(post_id) <= 16):
         return None
     if int(post_id) > MAX_POST_ID or not is_user_id(author_id):
         return None
-    return FanoutJob(message_id, int(post_id), author_id)
+    if kind is not JobKind.BACKFILL and int(post_id) == 0:
+        return None
+    return FanoutJob(message_id, kind, author_id, int(post_id))

@@ -1,42 +1,165 @@
-"""Home timelines: one Redis sorted set of post ids per user, scored by the id."""
+"""Home timelines: one Redis sorted set of post ids per user, scored by the id.
 
+A timeline is a cache. It holds a sentinel member once it has been built from
+MongoDB, so a key that was evicted, lost in a restart, or never built is told
+apart from one that is merely empty, and fan-out never writes into a timeline
+that is not whole: that reader is rebuilt on their next read instead.
+
+Keys carry the user id as a Redis Cluster hash tag, so one user's timeline,
+last-read time and rebuild lock live in one slot and one script can touch them.
+"""
+
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
 
+SENTINEL = "0"
+
+# KEYS: timeline, last-read. ARGV: post id, cap, active-since (unix seconds, 0 = any).
+_FAN_OUT = """
+if tonumber(ARGV[3]) > 0 then
+  local seen = tonumber(redis.call('GET', KEYS[2]))
+  if not seen or seen < tonumber(ARGV[3]) then return 0 end
+end
+if not redis.call('ZSCORE', KEYS[1], '0') then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[1])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 1, -(tonumber(ARGV[2]) + 1))
+return 1
+"""
+
+# KEYS: timeline. ARGV: cap, then post ids. Adds only to a built timeline.
+_ADD = """
+if not redis.call('ZSCORE', KEYS[1], '0') then return 0 end
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i]) end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 1, -(tonumber(ARGV[1]) + 1))
+return 1
+"""
+
+# KEYS: lock. ARGV: token. Releases the lock only if we still hold it.
+_UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineRead:
+    built: bool
+    last_read: float | None
+    post_ids: list[int]
+
 
 class TimelineStore:
-    def __init__(self, redis: "Redis", namespace: str, max_length: int) -> None:
+    def __init__(self, redis: "Redis", namespace: str, max_length: int, keep_seconds: int) -> None:
         self._redis = redis
         self._namespace = namespace
         self._max_length = max_length
+        # Timelines of users who stop reading expire with their activity.
+        self._keep_seconds = keep_seconds
+        self._fan_out = redis.register_script(_FAN_OUT)
+        self._add = redis.register_script(_ADD)
+        self._unlock = redis.register_script(_UNLOCK)
 
     def key(self, user_id: str) -> str:
-        return f"{self._namespace}:tl:{user_id}"
+        return f"{self._namespace}:tl:{{{user_id}}}"
 
-    async def push(self, post_id: int, user_ids: Sequence[str]) -> None:
-        """Adds the post to each user's timeline and trims each to the cap.
+    def _last_read_key(self, user_id: str) -> str:
+        return f"{self._namespace}:read:{{{user_id}}}"
 
-        Safe to repeat: a member added twice is one entry.
+    def _lock_key(self, user_id: str) -> str:
+        return f"{self._namespace}:rebuild:{{{user_id}}}"
+
+    async def fan_out(self, post_id: int, user_ids: Sequence[str], active_since: float) -> int:
+        """Adds the post to each built timeline whose owner read since `active_since`.
+
+        Returns how many received it. Safe to repeat: a member added twice is one entry.
         """
         if not user_ids:
-            return
-        # Ids are below 2**53, so the score is exact as a double.
+            return 0
         async with self._redis.pipeline(transaction=False) as pipe:
             for user_id in user_ids:
-                key = self.key(user_id)
-                pipe.zadd(key, {str(post_id): post_id})
-                pipe.zremrangebyrank(key, 0, -(self._max_length + 1))
+                keys = [self.key(user_id), self._last_read_key(user_id)]
+                # Ids are below 2**53, so the score is exact as a double.
+                await self._fan_out(keys, [post_id, self._max_length, active_since], client=pipe)
+            results = await pipe.execute()
+        return sum(int(result) for result in results)
+
+    async def add(self, user_id: str, post_ids: Sequence[int]) -> bool:
+        """Adds posts to the user's timeline if it is built; False if it is not."""
+        if not post_ids:
+            return True
+        return bool(await self._add([self.key(user_id)], [self._max_length, *post_ids]))
+
+    async def build(self, user_id: str, post_ids: Sequence[int], now: float) -> None:
+        """Marks the timeline whole with these posts (merged with any already there)."""
+        key = self.key(user_id)
+        mapping: dict[str, float] = {str(post_id): post_id for post_id in post_ids}
+        mapping[SENTINEL] = 0
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(key, mapping)
+            pipe.zremrangebyrank(key, 1, -(self._max_length + 1))
+            pipe.expire(key, self._keep_seconds)
+            pipe.set(self._last_read_key(user_id), repr(now), ex=self._keep_seconds)
             await pipe.execute()
 
-    async def page(self, user_id: str, before: int | None, limit: int) -> list[int]:
-        """Up to `limit` post ids, newest first, all strictly older than `before`."""
+    async def remove(self, user_id: str, post_ids: Sequence[int]) -> None:
+        if post_ids:
+            await self._redis.zrem(self.key(user_id), *[str(post_id) for post_id in post_ids])
+
+    async def remove_from_many(self, post_id: int, user_ids: Sequence[str]) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for user_id in user_ids:
+                pipe.zrem(self.key(user_id), str(post_id))
+            await pipe.execute()
+
+    async def read(self, user_id: str, before: int | None, limit: int) -> TimelineRead:
+        """Whether the timeline is built, when it was last read, and a page below `before`.
+
+        One round trip.
+        """
+        key = self.key(user_id)
         upper = "+inf" if before is None else f"({before}"
-        members: Any = await self._redis.zrange(
-            self.key(user_id), upper, "-inf", desc=True, byscore=True, offset=0, num=limit
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zscore(key, SENTINEL)
+            pipe.get(self._last_read_key(user_id))
+            pipe.zrange(key, upper, "(0", desc=True, byscore=True, offset=0, num=limit)
+            sentinel, last_read, members = await pipe.execute()
+        return TimelineRead(
+            built=sentinel is not None,
+            last_read=None if last_read is None else float(last_read),
+            post_ids=[int(member) for member in members],
         )
-        return [int(member) for member in members]
+
+    async def mark_read(self, user_id: str, now: float) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(self._last_read_key(user_id), repr(now), ex=self._keep_seconds)
+            pipe.expire(self.key(user_id), self._keep_seconds)
+            await pipe.execute()
+
+    async def set_last_read(self, user_id: str, when: float) -> None:
+        await self._redis.set(self._last_read_key(user_id), repr(when), ex=self._keep_seconds)
+
+    async def oldest(self, user_id: str) -> int | None:
+        members: Any = await self._redis.zrange(
+            self.key(user_id), "(0", "+inf", byscore=True, offset=0, num=1
+        )
+        return int(members[0]) if members else None
 
     async def size(self, user_id: str) -> int:
-        return int(await self._redis.zcard(self.key(user_id)))
+        """Posts held, the sentinel not counted."""
+        return int(await self._redis.zcount(self.key(user_id), "(0", "+inf"))
+
+    async def lock_rebuild(self, user_id: str, hold_ms: int) -> str | None:
+        """A token if we now hold this user's rebuild lock, None if someone else does."""
+        token = uuid.uuid4().hex
+        taken = await self._redis.set(self._lock_key(user_id), token, nx=True, px=hold_ms)
+        return token if taken else None
+
+    async def unlock_rebuild(self, user_id: str, token: str) -> None:
+        await self._unlock([self._lock_key(user_id)], [token])
+
+    async def rebuild_in_progress(self, user_id: str) -> bool:
+        return bool(await self._redis.exists(self._lock_key(user_id)))

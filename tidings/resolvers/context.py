@@ -4,8 +4,10 @@ from dataclasses import dataclass
 
 from tidings.feed.cursor import CursorCodec
 from tidings.feed.errors import Unauthenticated
+from tidings.feed.friends import Friendships
+from tidings.feed.home import HomeTimeline
 from tidings.feed.posts import PostService
-from tidings.feed.timeline import TimelineStore
+from tidings.feed.ranking import Ranker
 from tidings.resolvers.loaders import Loaders, build_loaders
 from tidings.stores.graph import FriendGraph
 from tidings.stores.posts import PostStore
@@ -17,8 +19,10 @@ class Backends:
 
     posts: PostStore
     graph: FriendGraph
-    timelines: TimelineStore
+    home: HomeTimeline
+    friendships: Friendships
     post_service: PostService
+    ranker: Ranker
     cursors: CursorCodec
 
 

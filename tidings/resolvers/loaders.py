@@ -1,5 +1,6 @@
 """Per-request DataLoaders: every lookup a request makes is batched through one of these."""
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -9,10 +10,29 @@ from tidings.stores.graph import FriendGraph, UserSummary
 from tidings.stores.posts import PostDocument, PostStore
 
 
+@dataclass(frozen=True, slots=True)
+class RecentKey:
+    """The newest `limit` posts by `authors` (sorted, deduplicated) below `before`."""
+
+    authors: tuple[str, ...]
+    before: int | None
+    limit: int
+
+
 @dataclass(frozen=True)
 class Loaders:
     posts: DataLoader[int, PostDocument | None]
     users: DataLoader[str, UserSummary | None]
+    recent: DataLoader[RecentKey, list[PostDocument]]
+
+    async def recent_posts(
+        self, authors: Sequence[str], before: int | None, limit: int
+    ) -> list[PostDocument]:
+        found = await self.recent.load(RecentKey(tuple(sorted(set(authors))), before, limit))
+        for post in found:
+            # Hydrating the page later costs no second query for these.
+            self.posts.prime(post.id, post)
+        return found
 
 
 def build_loaders(posts: PostStore, graph: FriendGraph) -> Loaders:
@@ -23,4 +43,16 @@ def build_loaders(posts: PostStore, graph: FriendGraph) -> Loaders:
     async def load_users(ids: Sequence[str]) -> list[UserSummary | None]:
         return await graph.user_summaries(ids)
 
-    return Loaders(posts=DataLoader(load_fn=load_posts), users=DataLoader(load_fn=load_users))
+    async def load_recent(keys: Sequence[RecentKey]) -> list[list[PostDocument]]:
+        # One query per distinct key; a timeline page asks for one or two keys.
+        return list(
+            await asyncio.gather(
+                *(posts.recent_by_authors(key.authors, key.before, key.limit) for key in keys)
+            )
+        )
+
+    return Loaders(
+        posts=DataLoader(load_fn=load_posts),
+        users=DataLoader(load_fn=load_users),
+        recent=DataLoader(load_fn=load_recent),
+    )

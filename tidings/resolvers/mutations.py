@@ -1,6 +1,6 @@
 """Mutation resolvers: every one acts as the signed-in viewer, never as anyone else."""
 
-from tidings.feed.friends import befriend, unfriend
+from tidings.feed.ids import parse_post_id
 from tidings.resolvers.context import Context
 from tidings.stores.posts import PostDocument
 
@@ -12,7 +12,7 @@ async def create_post(ctx: Context, body: str, client: str | None) -> PostDocume
 
 async def add_friend(ctx: Context, user_id: str) -> str:
     viewer_id = ctx.require_viewer()
-    friend_id = await befriend(ctx.backends.graph, viewer_id, user_id)
+    friend_id = await ctx.backends.friendships.befriend(viewer_id, user_id)
     # Friend counts read earlier in this request are stale now.
     ctx.loaders.users.clear_all()
     return friend_id
@@ -20,6 +20,14 @@ async def add_friend(ctx: Context, user_id: str) -> str:
 
 async def remove_friend(ctx: Context, user_id: str) -> str:
     viewer_id = ctx.require_viewer()
-    friend_id = await unfriend(ctx.backends.graph, viewer_id, user_id)
+    friend_id = await ctx.backends.friendships.unfriend(viewer_id, user_id)
     ctx.loaders.users.clear_all()
     return friend_id
+
+
+async def delete_post(ctx: Context, post_id: str) -> int:
+    viewer_id = ctx.require_viewer()
+    parsed = parse_post_id(post_id)
+    await ctx.backends.post_service.delete(viewer_id, parsed)
+    ctx.loaders.posts.clear(parsed)
+    return parsed

@@ -1,7 +1,7 @@
 """Query resolvers: check the arguments, ask `feed/`, return domain objects."""
 
 from tidings.feed.errors import BadUserInput
-from tidings.feed.home import MAX_PAGE, check_page_size, home_page
+from tidings.feed.home import MAX_PAGE, check_page_size
 from tidings.feed.ids import parse_post_id
 from tidings.feed.users import parse_user_id
 from tidings.resolvers.context import Context
@@ -11,14 +11,17 @@ from tidings.stores.posts import PostDocument
 
 async def timeline(ctx: Context, first: int, after: str | None) -> Page[PostDocument]:
     viewer_id = ctx.require_viewer()
-    cursors = ctx.backends.cursors
+    backends = ctx.backends
+    cursors = backends.cursors
     before = None if after is None else cursors.decode_post(after)
-    page = await home_page(ctx.backends.timelines, viewer_id, before, first)
+    page = await backends.home.page(viewer_id, before, first, ctx.loaders.recent_posts)
     # One batched MongoDB query for the whole page. A post that has since been
     # deleted or expired is left out rather than shown as a hole.
-    posts = await ctx.loaders.posts.load_many(page.post_ids)
-    edges = [(cursors.encode_post(post.id), post) for post in posts if post is not None]
-    return Page(edges, has_next=page.has_next, has_previous=after is not None)
+    found = await ctx.loaders.posts.load_many(page.post_ids)
+    posts = await backends.ranker.rank(viewer_id, [post for post in found if post is not None])
+    edges = [(cursors.encode_post(post.id), post) for post in posts]
+    end = cursors.encode_post(page.post_ids[-1]) if page.post_ids else None
+    return Page(edges, has_next=page.has_next, has_previous=after is not None, end_cursor=end)
 
 
 async def post(ctx: Context, post_id: str) -> PostDocument | None:

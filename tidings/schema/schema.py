@@ -8,7 +8,14 @@ from strawberry.types import ExecutionContext, Info
 from tidings.resolvers import mutations, queries
 from tidings.resolvers.context import Context
 from tidings.schema.errors import assign_code
-from tidings.schema.types import CreatePostInput, CreatePostPayload, Post, PostConnection, User
+from tidings.schema.types import (
+    CreatePostInput,
+    CreatePostPayload,
+    DeletePostPayload,
+    Post,
+    PostConnection,
+    User,
+)
 
 
 @strawberry.type
@@ -51,6 +58,11 @@ class Mutation:
     @strawberry.mutation(description="Befriends a user, both ways; returns the friend.")
     async def add_friend(self, info: Info[Context, None], user_id: strawberry.ID) -> User:
         return User(id=strawberry.ID(await mutations.add_friend(info.context, user_id)))
+
+    @strawberry.mutation(description="Deletes one of the viewer's own posts, everywhere.")
+    async def delete_post(self, info: Info[Context, None], id: strawberry.ID) -> DeletePostPayload:
+        post_id = await mutations.delete_post(info.context, id)
+        return DeletePostPayload(deleted_post_id=strawberry.ID(str(post_id)))
 
     @strawberry.mutation
     async def remove_friend(self, info: Info[Context, None], user_id: strawberry.ID) -> User:

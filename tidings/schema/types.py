@@ -27,7 +27,7 @@ class PageInfo:
             has_next_page=page.has_next,
             has_previous_page=page.has_previous,
             start_cursor=page.edges[0][0] if page.edges else None,
-            end_cursor=page.edges[-1][0] if page.edges else None,
+            end_cursor=page.end_cursor or (page.edges[-1][0] if page.edges else None),
         )
 
 
@@ -116,3 +116,8 @@ class CreatePostInput:
 @strawberry.type
 class CreatePostPayload:
     post: Post
+
+
+@strawberry.type
+class DeletePostPayload:
+    deleted_post_id: strawberry.ID

@@ -31,6 +31,16 @@ ORDER BY id
 LIMIT $limit
 """
 
+FRIENDS_WITH_AT_LEAST = """
+MATCH (:User {id: $id})-[:FRIEND]-(f:User)
+WITH DISTINCT f
+MATCH (f)-[:FRIEND]-(other:User)
+WITH f, count(DISTINCT other) AS friends
+WHERE friends >= $min_friends
+RETURN f.id AS id
+ORDER BY id
+"""
+
 USER_SUMMARIES = """
 UNWIND $ids AS id
 OPTIONAL MATCH (u:User {id: id})

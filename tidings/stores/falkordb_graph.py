@@ -68,6 +68,14 @@ class FalkorDBGraph:
         )
         return [str(row[0]) for row in rows]
 
+    async def friends_with_at_least(self, user_id: str, min_friends: int) -> list[str]:
+        rows = await self._rows(
+            cypher.FRIENDS_WITH_AT_LEAST,
+            {"id": user_id, "min_friends": min_friends},
+            read_only=True,
+        )
+        return [str(row[0]) for row in rows]
+
     async def user_summaries(self, user_ids: Sequence[str]) -> list[UserSummary | None]:
         rows = await self._rows(cypher.USER_SUMMARIES, {"ids": list(user_ids)}, read_only=True)
         found = {row[0]: UserSummary(row[0], int(row[2])) for row in rows if row[1]}

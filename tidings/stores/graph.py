@@ -31,6 +31,10 @@ class FriendGraph(Protocol):
         """Friend ids in ascending order, strictly after `after`."""
         ...
 
+    async def friends_with_at_least(self, user_id: str, min_friends: int) -> list[str]:
+        """The user's friends who themselves have at least `min_friends` friends."""
+        ...
+
     async def user_summaries(self, user_ids: Sequence[str]) -> list[UserSummary | None]:
         """One summary per id asked, in order; None for a user the graph has never seen."""
         ...

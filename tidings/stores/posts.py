@@ -89,14 +89,35 @@ class PostStore:
         return {doc["_id"]: PostDocument.from_mongo(doc) async for doc in cursor}
 
     async def recent_by_authors(
-        self, author_ids: Iterable[str], before_id: int | None, limit: int
+        self,
+        author_ids: Iterable[str],
+        before_id: int | None,
+        limit: int,
+        *,
+        since_id: int = 0,
     ) -> list[PostDocument]:
-        """The newest `limit` posts by these authors with ids below `before_id`."""
+        """The newest `limit` posts by these authors with `since_id <= id < before_id`."""
         authors = sorted(set(author_ids))
         if not authors or limit <= 0:
             return []
-        query: dict[str, Any] = {"author_id": {"$in": authors}}
+        ids: dict[str, int] = {"$gte": since_id}
         if before_id is not None:
-            query["_id"] = {"$lt": before_id}
+            ids["$lt"] = before_id
+        query: dict[str, Any] = {"author_id": {"$in": authors}, "_id": ids}
+        # Always bounded: SecantusDB sorts in memory after the index scan.
         cursor = self._posts.find(query).sort("_id", DESCENDING).limit(limit)
         return [PostDocument.from_mongo(doc) async for doc in cursor]
+
+    async def ids_by_author(self, author_id: str, since_id: int, limit: int) -> list[int]:
+        """Ids of the author's newest posts at or after `since_id`, newest first."""
+        cursor = (
+            self._posts.find({"author_id": author_id, "_id": {"$gte": since_id}}, {"_id": 1})
+            .sort("_id", DESCENDING)
+            .limit(limit)
+        )
+        return [doc["_id"] async for doc in cursor]
+
+    async def delete(self, post_id: int, author_id: str) -> bool:
+        """Deletes the post if this author wrote it; False if there was no such post."""
+        result = await self._posts.delete_one({"_id": post_id, "author_id": author_id})
+        return result.deleted_count == 1

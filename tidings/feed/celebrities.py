@@ -1,0 +1,49 @@
+"""Celebrities: authors with so many friends that their posts are pulled, not pushed."""
+
+import json
+from collections.abc import Sequence
+
+from redis.asyncio import Redis
+
+from tidings.stores.graph import FriendGraph
+
+
+class Celebrities:
+    def __init__(
+        self,
+        redis: "Redis",
+        namespace: str,
+        graph: FriendGraph,
+        threshold: int,
+        cache_seconds: int,
+    ) -> None:
+        self._redis = redis
+        self._namespace = namespace
+        self._graph = graph
+        self.threshold = threshold
+        self._cache_seconds = cache_seconds
+
+    def _key(self, user_id: str) -> str:
+        return f"{self._namespace}:celebs:{{{user_id}}}"
+
+    async def is_celebrity(self, user_id: str) -> bool:
+        [summary] = await self._graph.user_summaries([user_id])
+        return summary is not None and summary.friend_count >= self.threshold
+
+    async def friends_of(self, user_id: str) -> list[str]:
+        """The viewer's celebrity friends, cached for a bounded time."""
+        cached = await self._redis.get(self._key(user_id))
+        if cached is not None:
+            ids: list[str] = json.loads(cached)
+            return ids
+        ids = await self._graph.friends_with_at_least(user_id, self.threshold)
+        await self._redis.set(self._key(user_id), json.dumps(ids), ex=self._cache_seconds)
+        return ids
+
+    async def forget(self, user_ids: Sequence[str]) -> None:
+        """Drops cached lists, after someone in them crossed the threshold."""
+        if user_ids:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for user_id in user_ids:
+                    pipe.delete(self._key(user_id))
+                await pipe.execute()
