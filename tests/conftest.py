@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
+from tests.ranking_service import ranking_service  # noqa: F401  (a fixture)
 from tidings.app import devstack
 from tidings.app.services import Services, mongo_database_name, open_services
 from tidings.app.settings import Settings

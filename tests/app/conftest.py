@@ -57,7 +57,14 @@ def token(user: str) -> str:
 
 
 @pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[Api]:
+def overrides() -> dict[str, Any]:
+    """Settings a test module changes for its API, e.g. a small celebrity threshold."""
+    return {}
+
+
+@pytest.fixture
+async def api(settings: Settings, overrides: dict[str, Any]) -> AsyncIterator[Api]:
+    settings = settings.model_copy(update=overrides)
     app = create_app(settings)
     stop = asyncio.Event()
     try:

@@ -69,6 +69,10 @@ class HomeTimeline:
         """Up to `first` post ids older than `before`, newest first, and whether more follow."""
         wanted = check_page_size(first) + 1  # one extra tells whether a next page exists
         now = time.time()
+        # Celebrities first: when an author stops being one, the worker pushes
+        # their posts and only then drops them from cached lists, so reading in
+        # this order sees each post at least once through the handover.
+        celebrities = await self._celebrities.friends_of(viewer_id)
         cached = await self._timelines.read(viewer_id, before, wanted)
         if (
             not cached.built
@@ -89,7 +93,6 @@ class HomeTimeline:
             authors = [viewer_id, *await friend_ids(self._graph, viewer_id)]
             older = await recent(authors, floor, wanted - len(cached.post_ids))
             candidates.update(post.id for post in older)
-        celebrities = await self._celebrities.friends_of(viewer_id)
         if celebrities:
             pulled = await recent(celebrities, before, wanted)
             candidates.update(post.id for post in pulled)

@@ -29,5 +29,6 @@ async def delete_post(ctx: Context, post_id: str) -> int:
     viewer_id = ctx.require_viewer()
     parsed = parse_post_id(post_id)
     await ctx.backends.post_service.delete(viewer_id, parsed)
-    ctx.loaders.posts.clear(parsed)
+    # Anything this request loaded before is stale now.
+    ctx.loaders.posts.clear_all()
     return parsed
