@@ -3,6 +3,7 @@
 Each backend subclasses GraphContract and provides a `graph` fixture.
 """
 
+import os
 from collections.abc import AsyncIterator
 
 import pytest
@@ -10,9 +11,26 @@ import pytest
 from tidings.app.settings import Settings
 from tidings.stores.falkordb_graph import FalkorDBGraph
 from tidings.stores.graph import FriendGraph, UserSummary, connect_graph
+from tidings.stores.neo4j_graph import Neo4jGraph, label_for
 
 
 class GraphContract:
+    backend: type[FriendGraph]
+
+    def graph_url(self, settings: Settings) -> str:
+        raise NotImplementedError
+
+    @pytest.fixture
+    async def graph(self, settings: Settings) -> AsyncIterator[FriendGraph]:
+        graph = connect_graph(self.graph_url(settings), settings.namespace)
+        assert isinstance(graph, self.backend)
+        await graph.ensure_schema()
+        try:
+            yield graph
+        finally:
+            await graph.drop()
+            await graph.close()
+
     async def test_friendship_is_mutual(self, graph: FriendGraph) -> None:
         assert await graph.add_friendship("alice", "bob") is True
         assert await graph.friends_page("alice", None, 10) == ["bob"]
@@ -73,13 +91,44 @@ class GraphContract:
 
 
 class TestFalkorDBGraph(GraphContract):
-    @pytest.fixture
-    async def graph(self, settings: Settings) -> AsyncIterator[FriendGraph]:
-        graph = connect_graph(settings.graph_url, settings.namespace)
-        assert isinstance(graph, FalkorDBGraph)
-        await graph.ensure_schema()
-        try:
-            yield graph
-        finally:
-            await graph.drop()
+    backend = FalkorDBGraph
+
+    def graph_url(self, settings: Settings) -> str:
+        return settings.graph_url
+
+
+NEO4J_URI = os.environ.get("TIDINGS_TEST_NEO4J_URI")
+
+
+@pytest.mark.skipif(
+    not NEO4J_URI,
+    reason="needs a Neo4j server: set TIDINGS_TEST_NEO4J_URI (e.g. neo4j://user:pass@host:7687); "
+    "none can be installed on this machine",
+)
+class TestNeo4jGraph(GraphContract):
+    backend = Neo4jGraph
+
+    def graph_url(self, settings: Settings) -> str:
+        assert NEO4J_URI is not None
+        return NEO4J_URI
+
+
+async def test_the_url_scheme_alone_selects_the_backend(settings: Settings) -> None:
+    falkordb = connect_graph(settings.graph_url, settings.namespace)
+    # The Neo4j driver connects on first use, so no server is needed to build one.
+    neo4j = connect_graph("neo4j://127.0.0.1:1", "ns")
+    bolt = connect_graph("bolt+s://db.example:7687/social", "ns")
+    try:
+        assert isinstance(falkordb, FalkorDBGraph)
+        assert isinstance(neo4j, Neo4jGraph)
+        assert isinstance(bolt, Neo4jGraph)
+    finally:
+        for graph in (falkordb, neo4j, bolt):
             await graph.close()
+    with pytest.raises(ValueError, match="Unsupported graph URL"):
+        connect_graph("postgres://127.0.0.1/x", "ns")
+
+
+def test_neo4j_namespaces_get_their_own_label() -> None:
+    assert label_for("tidings") == "User"
+    assert label_for("t-123") == "User_t_123"
