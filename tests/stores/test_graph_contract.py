@@ -70,6 +70,23 @@ class GraphContract:
             after = page[-1]
         assert seen == names
 
+    async def test_befriend_many_in_bulk(self, graph: FriendGraph) -> None:
+        await graph.add_friendship("hub", "f1")
+        await graph.befriend_many("hub", ["f1", "f2", "f3", "hub"])
+        await graph.befriend_many("f2", ["hub"])
+        assert await graph.friends_page("hub", None, 10) == ["f1", "f2", "f3"]
+        assert await graph.user_summaries(["hub", "f2"]) == [
+            UserSummary("hub", 3),
+            UserSummary("f2", 1),
+        ]
+
+    async def test_has_at_least_friends_counts_up_to_the_bound(self, graph: FriendGraph) -> None:
+        await graph.befriend_many("hub", ["a", "b", "c"])
+        assert await graph.has_at_least_friends("hub", 3)
+        assert not await graph.has_at_least_friends("hub", 4)
+        assert await graph.has_at_least_friends("a", 1)
+        assert not await graph.has_at_least_friends("ghost", 1)
+
     async def test_summaries_keep_order_and_mark_unknown_users(self, graph: FriendGraph) -> None:
         await graph.add_friendship("a", "b")
         await graph.add_friendship("a", "c")

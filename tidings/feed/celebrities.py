@@ -27,8 +27,7 @@ class Celebrities:
         return f"{self._namespace}:celebs:{{{user_id}}}"
 
     async def is_celebrity(self, user_id: str) -> bool:
-        [summary] = await self._graph.user_summaries([user_id])
-        return summary is not None and summary.friend_count >= self.threshold
+        return await self._graph.has_at_least_friends(user_id, self.threshold)
 
     async def friends_of(self, user_id: str) -> list[str]:
         """The viewer's celebrity friends, cached for a bounded time."""

@@ -16,6 +16,15 @@ MERGE (a)-[:FRIEND]-(b)
 RETURN before
 """
 
+BEFRIEND_MANY = """
+MERGE (a:User {id: $id})
+WITH a
+UNWIND $friends AS friend_id
+MERGE (f:User {id: friend_id})
+MERGE (a)-[:FRIEND]-(f)
+RETURN count(*)
+"""
+
 REMOVE_FRIENDSHIP = """
 OPTIONAL MATCH (:User {id: $a})-[r:FRIEND]-(:User {id: $b})
 WITH collect(r) AS edges
@@ -39,6 +48,15 @@ WITH f, count(DISTINCT other) AS friends
 WHERE friends >= $min_friends
 RETURN f.id AS id
 ORDER BY id
+"""
+
+# Stops counting at $n, so asking about a user with a million friends costs no
+# more than asking about one at the threshold.
+HAS_AT_LEAST_FRIENDS = """
+OPTIONAL MATCH (:User {id: $id})-[:FRIEND]-(f:User)
+WITH DISTINCT f
+LIMIT $n
+RETURN count(f) >= $n
 """
 
 USER_SUMMARIES = """

@@ -24,6 +24,10 @@ class CypherGraph(ABC):
         rows = await self._rows(cypher.ADD_FRIENDSHIP, params, read_only=False)
         return bool(rows[0][0] == 0)
 
+    async def befriend_many(self, user_id: str, friend_ids: Sequence[str]) -> None:
+        params = {"id": user_id, "friends": [f for f in friend_ids if f != user_id]}
+        await self._rows(cypher.BEFRIEND_MANY, params, read_only=False)
+
     async def remove_friendship(self, user_id: str, friend_id: str) -> bool:
         params = {"a": user_id, "b": friend_id}
         rows = await self._rows(cypher.REMOVE_FRIENDSHIP, params, read_only=False)
@@ -38,6 +42,11 @@ class CypherGraph(ABC):
         params = {"id": user_id, "min_friends": min_friends}
         rows = await self._rows(cypher.FRIENDS_WITH_AT_LEAST, params, read_only=True)
         return [str(row[0]) for row in rows]
+
+    async def has_at_least_friends(self, user_id: str, count: int) -> bool:
+        params = {"id": user_id, "n": count}
+        rows = await self._rows(cypher.HAS_AT_LEAST_FRIENDS, params, read_only=True)
+        return bool(rows[0][0])
 
     async def user_summaries(self, user_ids: Sequence[str]) -> list[UserSummary | None]:
         rows = await self._rows(cypher.USER_SUMMARIES, {"ids": list(user_ids)}, read_only=True)

@@ -23,6 +23,10 @@ class FriendGraph(Protocol):
         """Befriends both ways; True if they were not friends before."""
         ...
 
+    async def befriend_many(self, user_id: str, friend_ids: Sequence[str]) -> None:
+        """Bulk loading: befriends the user with each of these, in one round trip."""
+        ...
+
     async def remove_friendship(self, user_id: str, friend_id: str) -> bool:
         """True if they were friends before."""
         ...
@@ -33,6 +37,10 @@ class FriendGraph(Protocol):
 
     async def friends_with_at_least(self, user_id: str, min_friends: int) -> list[str]:
         """The user's friends who themselves have at least `min_friends` friends."""
+        ...
+
+    async def has_at_least_friends(self, user_id: str, count: int) -> bool:
+        """Whether the user has `count` friends or more, at a cost bounded by `count`."""
         ...
 
     async def user_summaries(self, user_ids: Sequence[str]) -> list[UserSummary | None]:
