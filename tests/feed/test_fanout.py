@@ -8,6 +8,7 @@ import pytest
 from tests.conftest import eventually
 from tidings.app.services import Services
 from tidings.feed.fanout import Fanout, FanoutWorker
+from tidings.feed.live import Announcer
 from tidings.feed.queue import FanoutJob, JobKind
 
 
@@ -18,6 +19,7 @@ def fanout(services: Services) -> Fanout:
         services.timelines,
         services.posts,
         services.celebrities,
+        Announcer(services.redis, services.settings.namespace),
         chunk_size=3,
         active_seconds=3_600,
         backfill_posts=10,

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any, TypedDict
 
 from starlette.applications import Starlette
@@ -10,43 +11,70 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UnsetType
 
 from tidings.app.auth import TokenVerifier
 from tidings.app.services import Services, open_services
 from tidings.app.settings import Settings
 from tidings.feed.errors import Unauthenticated
+from tidings.feed.live import LiveHub
 from tidings.resolvers.context import Backends, Context
 from tidings.schema.schema import build_schema
 
 
 class AppState(TypedDict):
     backends: Backends
-    verifier: TokenVerifier
 
 
-def backends_of(services: Services) -> Backends:
+def backends_of(services: Services, live: LiveHub) -> Backends:
     return Backends(
         posts=services.posts,
         graph=services.graph,
         home=services.home,
+        celebrities=services.celebrities,
         friendships=services.friendships,
         post_service=services.post_service,
         ranker=services.ranker,
         cursors=services.cursors,
+        live=live,
+        celebrity_refresh_seconds=services.settings.celebrity_cache_seconds,
     )
 
 
 class TidingsGraphQL(GraphQL[Context, None]):
+    def __init__(self, verifier: TokenVerifier, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.verifier = verifier
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         state: Any = request.state
+        if isinstance(request, WebSocket):
+            # Over WebSocket the token arrives in `connection_init`; see on_ws_connect.
+            rejected = Unauthenticated("Send the token in the connection_init payload.")
+            return Context.for_request(state.backends, None, rejected, long_lived=True)
         viewer_id, auth_error = None, None
         try:
-            viewer_id = state.verifier.viewer_id(request.headers.get("authorization"))
+            viewer_id = self.verifier.viewer_id(request.headers.get("authorization"))
         except Unauthenticated as error:
             auth_error = error
         return Context.for_request(state.backends, viewer_id, auth_error)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Refuses the socket (4403) before any operation unless the token is good."""
+        params = context.connection_params or {}
+        authorization = params.get("Authorization", params.get("authorization"))
+        try:
+            context.viewer_id = self.verifier.viewer_id(
+                authorization if isinstance(authorization, str) else None
+            )
+        except Unauthenticated as error:
+            raise ConnectionRejectionError({"message": error.message}) from None
+        context.auth_error = None
+        return None
 
 
 async def health(_request: Request) -> Response:
@@ -60,9 +88,26 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[AppState]:
         async with open_services(settings) as services:
-            yield {"backends": backends_of(services), "verifier": verifier}
+            live = LiveHub(
+                services.redis,
+                settings.namespace,
+                capacity=settings.live_buffer,
+                presence_seconds=settings.live_presence_seconds,
+            )
+            await live.start()
+            try:
+                yield {"backends": backends_of(services, live)}
+            finally:
+                await live.close()
 
-    graphql = TidingsGraphQL(build_schema(), graphql_ide="graphiql")
+    graphql = TidingsGraphQL(
+        verifier,
+        build_schema(),
+        graphql_ide="graphiql",
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
+        max_subscriptions_per_connection=settings.ws_max_subscriptions,
+    )
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),

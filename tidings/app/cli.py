@@ -78,6 +78,7 @@ def run_dev() -> int:
         api_argv = [
             python, "-m", "uvicorn", "--factory", "tidings.app.asgi:app_from_environment",
             "--host", settings.host, "--port", str(settings.port), "--no-access-log",
+            "--ws", "websockets-sansio",
         ]  # fmt: skip
         api = devstack.ChildProcess("api", api_argv, logs / "api.log", env)
         apps.append(api)

@@ -17,6 +17,7 @@ from tidings.feed.fanout import Fanout
 from tidings.feed.friends import Friendships
 from tidings.feed.home import HomeTimeline
 from tidings.feed.ids import NODES, PostIdGenerator
+from tidings.feed.live import Announcer
 from tidings.feed.posts import PostService
 from tidings.feed.queue import FanoutQueue
 from tidings.feed.ranking import Chronological, Ranker, RemoteRanker
@@ -119,6 +120,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 timelines,
                 posts,
                 celebrities,
+                Announcer(redis, namespace),
                 chunk_size=settings.fanout_chunk,
                 active_seconds=settings.active_days * 86_400,
                 backfill_posts=settings.backfill_posts,

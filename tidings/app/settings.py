@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     fanout_batch: int = Field(default=32, gt=0)
     fanout_claim_idle_ms: int = Field(default=30_000, gt=0)
 
+    # Live timelines over WebSocket.
+    ws_max_subscriptions: int = Field(default=5, gt=0)
+    ws_init_timeout_seconds: float = Field(default=10, gt=0)
+    live_buffer: int = Field(default=100, gt=0)
+    live_presence_seconds: int = Field(default=60, ge=3)
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     data_dir: Path = Path(".tidings")

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from tidings.feed.celebrities import Celebrities
 from tidings.feed.friend_lists import friend_chunks
+from tidings.feed.live import Announcer
 from tidings.feed.queue import FanoutJob, FanoutQueue, JobKind
 from tidings.feed.timeline import TimelineStore
 from tidings.stores.graph import FriendGraph
@@ -25,6 +26,7 @@ class Fanout:
         timelines: TimelineStore,
         posts: PostStore,
         celebrities: Celebrities,
+        announcer: Announcer,
         *,
         chunk_size: int,
         active_seconds: int,
@@ -34,6 +36,7 @@ class Fanout:
         self._timelines = timelines
         self._posts = posts
         self._celebrities = celebrities
+        self._announcer = announcer
         self._chunk_size = chunk_size
         self._active_seconds = active_seconds
         self._backfill_posts = backfill_posts
@@ -50,9 +53,11 @@ class Fanout:
         """Pushes a new post to its author and, unless a celebrity's, to active friends."""
         await self._graph.ensure_user(job.author_id)
         # The author sees their own post at home, as every reader expects.
-        delivered = int(await self._timelines.add(job.author_id, [job.post_id]))
+        delivered = await self._timelines.fan_out(job.post_id, [job.author_id], 0)
         if await self._celebrities.is_celebrity(job.author_id):
-            # Too many readers to push to: they pull it when they read.
+            # Too many readers to push to: they pull it when they read, and
+            # subscribers hear of it on the celebrity's own channel.
+            await self._announcer.celebrity_post(job.author_id, job.post_id)
             return delivered
         active_since = time.time() - self._active_seconds
         async for friends in self._friend_chunks(job.author_id):

@@ -12,7 +12,7 @@ from tidings.feed.celebrities import Celebrities
 from tidings.feed.errors import BadUserInput
 from tidings.feed.friend_lists import friend_ids
 from tidings.feed.ids import smallest_post_id_at
-from tidings.feed.timeline import TimelineStore
+from tidings.feed.timeline import TimelineRead, TimelineStore
 from tidings.stores.graph import FriendGraph
 from tidings.stores.posts import PostDocument, PostStore
 
@@ -68,22 +68,11 @@ class HomeTimeline:
     ) -> TimelinePage:
         """Up to `first` post ids older than `before`, newest first, and whether more follow."""
         wanted = check_page_size(first) + 1  # one extra tells whether a next page exists
-        now = time.time()
         # Celebrities first: when an author stops being one, the worker pushes
         # their posts and only then drops them from cached lists, so reading in
         # this order sees each post at least once through the handover.
         celebrities = await self._celebrities.friends_of(viewer_id)
-        cached = await self._timelines.read(viewer_id, before, wanted)
-        if (
-            not cached.built
-            or cached.last_read is None
-            or (cached.last_read < now - self._active_seconds)
-        ):
-            # Lost, never built, or not kept up while the user was away.
-            await self._rebuild(viewer_id)
-            cached = await self._timelines.read(viewer_id, before, wanted)
-        elif now - cached.last_read > _MARK_READ_EVERY:
-            await self._timelines.mark_read(viewer_id, now)
+        cached = await self._fresh(viewer_id, before, wanted)
 
         candidates = set(cached.post_ids)
         if len(cached.post_ids) < wanted:
@@ -98,6 +87,25 @@ class HomeTimeline:
             candidates.update(post.id for post in pulled)
         ordered = sorted(candidates, reverse=True)[:wanted]
         return TimelinePage(ordered[:first], len(ordered) > first)
+
+    async def keep_fresh(self, viewer_id: str) -> None:
+        """Makes sure fan-out reaches this user from now on: built, and marked as reading."""
+        await self._fresh(viewer_id, None, 0)
+
+    async def _fresh(self, viewer_id: str, before: int | None, wanted: int) -> TimelineRead:
+        now = time.time()
+        cached = await self._timelines.read(viewer_id, before, wanted)
+        if (
+            not cached.built
+            or cached.last_read is None
+            or (cached.last_read < now - self._active_seconds)
+        ):
+            # Lost, never built, or not kept up while the user was away.
+            await self._rebuild(viewer_id)
+            return await self._timelines.read(viewer_id, before, wanted)
+        if now - cached.last_read > _MARK_READ_EVERY:
+            await self._timelines.mark_read(viewer_id, now)
+        return cached
 
     async def _rebuild(self, user_id: str) -> None:
         token = await self._timelines.lock_rebuild(user_id, self._rebuild_lock_ms)

@@ -16,9 +16,13 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from tidings.feed.live import live_key, user_channel
+
 SENTINEL = "0"
 
-# KEYS: timeline, last-read. ARGV: post id, cap, active-since (unix seconds, 0 = any).
+# KEYS: timeline, last-read, live mark. ARGV: post id, cap, active-since (unix
+# seconds, 0 = any), the reader's live channel. Announces the post only to readers
+# with a live subscription somewhere, so the others cost no publish.
 _FAN_OUT = """
 if tonumber(ARGV[3]) > 0 then
   local seen = tonumber(redis.call('GET', KEYS[2]))
@@ -27,6 +31,7 @@ end
 if not redis.call('ZSCORE', KEYS[1], '0') then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[1])
 redis.call('ZREMRANGEBYRANK', KEYS[1], 1, -(tonumber(ARGV[2]) + 1))
+if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('PUBLISH', ARGV[4], ARGV[1]) end
 return 1
 """
 
@@ -81,9 +86,15 @@ class TimelineStore:
             return 0
         async with self._redis.pipeline(transaction=False) as pipe:
             for user_id in user_ids:
-                keys = [self.key(user_id), self._last_read_key(user_id)]
+                keys = [
+                    self.key(user_id),
+                    self._last_read_key(user_id),
+                    live_key(self._namespace, user_id),
+                ]
+                channel = user_channel(self._namespace, user_id)
                 # Ids are below 2**53, so the score is exact as a double.
-                await self._fan_out(keys, [post_id, self._max_length, active_since], client=pipe)
+                args: list[str | int | float] = [post_id, self._max_length, active_since, channel]
+                await self._fan_out(keys, args, client=pipe)
             results = await pipe.execute()
         return sum(int(result) for result in results)
 

@@ -2,10 +2,12 @@
 
 from dataclasses import dataclass
 
+from tidings.feed.celebrities import Celebrities
 from tidings.feed.cursor import CursorCodec
 from tidings.feed.errors import Unauthenticated
 from tidings.feed.friends import Friendships
 from tidings.feed.home import HomeTimeline
+from tidings.feed.live import LiveHub
 from tidings.feed.posts import PostService
 from tidings.feed.ranking import Ranker
 from tidings.resolvers.loaders import Loaders, build_loaders
@@ -20,10 +22,13 @@ class Backends:
     posts: PostStore
     graph: FriendGraph
     home: HomeTimeline
+    celebrities: Celebrities
     friendships: Friendships
     post_service: PostService
     ranker: Ranker
     cursors: CursorCodec
+    live: LiveHub
+    celebrity_refresh_seconds: float
 
 
 @dataclass
@@ -33,12 +38,22 @@ class Context:
     # Exactly one of these is set: who is asking, or why we could not tell.
     viewer_id: str | None
     auth_error: Unauthenticated | None
+    # Set from `connection_init` on a WebSocket, before any operation runs.
+    connection_params: dict[str, object] | None = None
 
     @classmethod
     def for_request(
-        cls, backends: Backends, viewer_id: str | None, auth_error: Unauthenticated | None
+        cls,
+        backends: Backends,
+        viewer_id: str | None,
+        auth_error: Unauthenticated | None,
+        *,
+        long_lived: bool = False,
     ) -> "Context":
-        return cls(backends, build_loaders(backends.posts, backends.graph), viewer_id, auth_error)
+        # A WebSocket context lives as long as the connection: its loaders must
+        # batch but not cache, or they would grow and go stale.
+        loaders = build_loaders(backends.posts, backends.graph, cache=not long_lived)
+        return cls(backends, loaders, viewer_id, auth_error)
 
     def require_viewer(self) -> str:
         if self.viewer_id is None:

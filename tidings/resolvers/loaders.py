@@ -35,7 +35,7 @@ class Loaders:
         return found
 
 
-def build_loaders(posts: PostStore, graph: FriendGraph) -> Loaders:
+def build_loaders(posts: PostStore, graph: FriendGraph, *, cache: bool = True) -> Loaders:
     async def load_posts(ids: Sequence[int]) -> list[PostDocument | None]:
         found = await posts.get_many(ids)
         return [found.get(post_id) for post_id in ids]
@@ -52,7 +52,7 @@ def build_loaders(posts: PostStore, graph: FriendGraph) -> Loaders:
         )
 
     return Loaders(
-        posts=DataLoader(load_fn=load_posts),
-        users=DataLoader(load_fn=load_users),
-        recent=DataLoader(load_fn=load_recent),
+        posts=DataLoader(load_fn=load_posts, cache=cache),
+        users=DataLoader(load_fn=load_users, cache=cache),
+        recent=DataLoader(load_fn=load_recent, cache=cache),
     )

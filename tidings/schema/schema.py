@@ -1,11 +1,13 @@
 """The assembled schema: root types and the extensions every operation runs through."""
 
+from collections.abc import AsyncIterator
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext, Info
 
-from tidings.resolvers import mutations, queries
+from tidings.resolvers import mutations, queries, subscriptions
 from tidings.resolvers.context import Context
 from tidings.schema.errors import assign_code
 from tidings.schema.types import (
@@ -79,10 +81,19 @@ class TidingsSchema(strawberry.Schema):
             assign_code(error)
 
 
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="Posts as they arrive in the viewer's timeline.")
+    async def timeline_post(self, info: Info[Context, None]) -> AsyncIterator[Post]:
+        async for document in subscriptions.timeline_posts(info.context):
+            yield Post.of(document)
+
+
 def build_schema() -> strawberry.Schema:
     return TidingsSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=[
             # Factories, not instances: the caches behind them are shared per maxsize.
             lambda: ParserCache(maxsize=1_000),

@@ -1,0 +1,284 @@
+"""The timelinePost subscription over graphql-transport-ws, on a real server and socket."""
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from tests.app.conftest import token
+from tests.app.live_server import GraphQLSocket, served, socket
+from tests.conftest import drop_namespace, eventually
+from tidings.app.devstack import free_port
+from tidings.app.services import Services, open_services
+from tidings.app.settings import Settings
+from tidings.app.worker import run_worker
+from tidings.feed.live import Listener, user_channel
+
+SUBSCRIBE = "subscription { timelinePost { id body author { id } createdAt } }"
+THRESHOLD = 3
+
+
+@dataclass
+class Live:
+    url: str
+    http: httpx.AsyncClient
+    services: Services
+    settings: Settings
+
+    async def call(self, user: str, query: str, base: str | None = None) -> dict[str, Any]:
+        response = await self.http.post(
+            (base or self.url.replace("ws://", "http://")),
+            json={"query": query},
+            headers={"Authorization": f"Bearer {token(user)}"},
+        )
+        body: dict[str, Any] = response.json()
+        assert "errors" not in body, body
+        data: dict[str, Any] = body["data"]
+        return data
+
+    async def befriend(self, user: str, other: str) -> None:
+        await self.call(user, f'mutation {{ addFriend(userId: "{other}") {{ id }} }}')
+
+    async def post(self, user: str, body: str, base: str | None = None) -> str:
+        query = f'mutation {{ createPost(input: {{body: "{body}"}}) {{ post {{ id }} }} }}'
+        post_id: str = (await self.call(user, query, base))["createPost"]["post"]["id"]
+        return post_id
+
+    @contextlib.asynccontextmanager
+    async def subscriber(self, user: str) -> AsyncIterator[GraphQLSocket]:
+        async with socket(self.url) as ws:
+            assert (await ws.init(token(user)))["type"] == "connection_ack"
+            await ws.subscribe("1", SUBSCRIBE)
+            await self.wait_until_listening(user)
+            yield ws
+
+    async def wait_until_listening(self, user: str) -> None:
+        channel = user_channel(self.settings.namespace, user)
+
+        async def listening() -> bool:
+            counts = await self.services.redis.pubsub_numsub(channel)
+            return bool(counts[0][1] > 0)
+
+        await eventually(listening)
+
+
+@pytest.fixture
+async def live(settings: Settings) -> AsyncIterator[Live]:
+    settings = settings.model_copy(
+        update={"celebrity_threshold": THRESHOLD, "ws_init_timeout_seconds": 1.0}
+    )
+    stop = asyncio.Event()
+    try:
+        async with served(settings) as url, open_services(settings) as services:
+            worker = asyncio.create_task(run_worker(settings, stop))
+            async with httpx.AsyncClient(timeout=10) as http:
+                yield Live(url, http, services, settings)
+            stop.set()
+            await asyncio.wait_for(worker, 10)
+    finally:
+        await drop_namespace(settings)
+
+
+async def test_a_friends_post_arrives_live_and_nobody_elses(live: Live) -> None:
+    await live.befriend("alice", "bob")
+    async with live.subscriber("alice") as alice, live.subscriber("carol") as carol:
+        post_id = await live.post("bob", "live from bob")
+        post = await alice.next_post()
+        assert post["id"] == post_id
+        assert post["body"] == "live from bob"
+        assert post["author"] == {"id": "bob"}
+        # Carol is not bob's friend: nothing reaches her.
+        with pytest.raises(TimeoutError):
+            await carol.receive(within=0.5)
+        own = await live.post("alice", "my own")
+        assert (await alice.next_post())["id"] == own
+
+
+async def test_a_celebrity_friends_post_arrives_live(live: Live) -> None:
+    for fan in ("alice", "fan1", "fan2"):
+        await live.befriend(fan, "star")
+    async with live.subscriber("alice") as alice:
+        post_id = await live.post("star", "hello fans")
+        assert (await alice.next_post())["id"] == post_id
+
+
+async def test_ping_gets_pong(live: Live) -> None:
+    async with socket(live.url) as ws:
+        await ws.init(token("alice"))
+        await ws.send({"type": "ping"})
+        assert (await ws.receive())["type"] == "pong"
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [None, "garbage", "expired", "wrong-secret"],
+)
+async def test_bad_credentials_close_the_socket_before_any_subscription(
+    live: Live, credentials: str | None
+) -> None:
+    import jwt
+
+    tokens = {
+        None: None,
+        "garbage": "garbage",
+        "expired": jwt.encode(
+            {"sub": "alice", "exp": int(time.time()) - 600},
+            str(live.settings.require_jwt_secret()),
+            algorithm="HS256",
+        ),
+        "wrong-secret": jwt.encode(
+            {"sub": "alice", "exp": int(time.time()) + 600}, "x" * 40, algorithm="HS256"
+        ),
+    }
+    async with socket(live.url) as ws:
+        await ws.send(
+            {
+                "type": "connection_init",
+                "payload": {}
+                if tokens[credentials] is None
+                else {"Authorization": f"Bearer {tokens[credentials]}"},
+            }
+        )
+        await ws.subscribe("1", SUBSCRIBE)
+        assert await ws.closed_with() == 4403
+
+
+async def test_subscribing_before_init_is_unauthorized(live: Live) -> None:
+    async with socket(live.url) as ws:
+        await ws.subscribe("1", SUBSCRIBE)
+        assert await ws.closed_with() == 4401
+
+
+async def test_a_silent_client_is_closed_after_the_init_timeout(live: Live) -> None:
+    async with socket(live.url) as ws:
+        assert await ws.closed_with(within=5) == 4408
+
+
+async def test_subscriptions_per_connection_are_limited(live: Live) -> None:
+    async with socket(live.url) as ws:
+        await ws.init(token("alice"))
+        for operation in range(live.settings.ws_max_subscriptions):
+            await ws.subscribe(str(operation), SUBSCRIBE)
+        await ws.subscribe("one-too-many", SUBSCRIBE)
+        message = await ws.receive()
+        assert message["type"] == "error"
+        assert message["id"] == "one-too-many"
+
+
+async def test_disconnects_release_every_channel_and_task(live: Live) -> None:
+    await live.befriend("alice", "bob")
+    channel = user_channel(live.settings.namespace, "alice")
+    async with live.subscriber("alice"):  # warm up: first-time work is done
+        pass
+    await asyncio.sleep(0.2)
+    baseline = len(asyncio.all_tasks())
+    for _ in range(100):
+        async with live.subscriber("alice"):
+            pass
+
+    async def released() -> bool:
+        [(_name, subscribers)] = await live.services.redis.pubsub_numsub(channel)
+        return subscribers == 0 and len(asyncio.all_tasks()) <= baseline
+
+    await eventually(released)
+
+
+def test_a_slow_consumer_keeps_the_newest_events_within_its_bound() -> None:
+    listener = Listener("alice", capacity=100)
+    for post_id in range(1, 151):
+        listener.put(post_id)
+    listener.put(150)  # a repeated announcement is not a new event
+    assert listener.dropped == 50
+
+    async def drain() -> list[int]:
+        return [await listener.next() for _ in range(100)]
+
+    assert asyncio.run(drain()) == list(range(51, 151))
+
+
+async def test_a_post_made_through_another_api_process_arrives(live: Live, tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIDINGS_")}
+    settings = live.settings
+    env |= {
+        "TIDINGS_REDIS_URL": settings.redis_url,
+        "TIDINGS_GRAPH_URL": settings.graph_url,
+        "TIDINGS_MONGO_URI": settings.mongo_uri,
+        "TIDINGS_NAMESPACE": settings.namespace,
+        "TIDINGS_JWT_SECRET": settings.require_jwt_secret(),
+        "TIDINGS_CELEBRITY_THRESHOLD": str(THRESHOLD),
+    }
+    argv = [
+        sys.executable, "-m", "uvicorn", "--factory", "tidings.app.asgi:app_from_environment",
+        "--port", str(port), "--ws", "websockets-sansio", "--log-level", "warning",
+    ]  # fmt: skip
+    with (tmp_path / "other-api.log").open("w") as log:
+        other = await asyncio.create_subprocess_exec(
+            *argv, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        other_url = f"http://127.0.0.1:{port}/graphql"
+
+        async def up() -> bool:
+            try:
+                response = await live.http.get(f"http://127.0.0.1:{port}/healthz")
+            except httpx.TransportError:
+                return False
+            return response.status_code == 200
+
+        await eventually(up, within=30)
+        await live.befriend("alice", "bob")
+        async with live.subscriber("alice") as alice:
+            post_id = await live.post("bob", "from elsewhere", base=other_url)
+            assert (await alice.next_post())["id"] == post_id
+    finally:
+        other.terminate()
+        await asyncio.wait_for(other.wait(), 10)
+
+
+async def test_closing_mid_stream_is_clean(live: Live) -> None:
+    await live.befriend("alice", "bob")
+    async with live.subscriber("alice") as alice:
+        await live.post("bob", "one")
+        await alice.next_post()
+        await alice.connection.close()
+        with pytest.raises(ConnectionClosed):
+            await alice.connection.recv()
+
+
+async def test_gqls_websocket_transport_speaks_our_protocol(live: Live) -> None:
+    from gql import Client, gql
+    from gql.transport.websockets import WebsocketsTransport
+
+    await live.befriend("alice", "bob")
+    transport = WebsocketsTransport(
+        url=live.url,
+        init_payload={"Authorization": f"Bearer {token('alice')}"},
+        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+        ping_interval=0.2,
+        pong_timeout=2,
+    )
+    async with Client(transport=transport) as session:
+        received: list[str] = []
+
+        async def listen() -> None:
+            async for result in session.subscribe(gql(SUBSCRIBE)):
+                received.append(result["timelinePost"]["id"])
+                return
+
+        listening = asyncio.create_task(listen())
+        await live.wait_until_listening("alice")
+        await asyncio.sleep(0.5)  # several ping/pong rounds go by
+        post_id = await live.post("bob", "via gql")
+        await asyncio.wait_for(listening, 5)
+    assert received == [post_id]

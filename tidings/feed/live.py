@@ -1,0 +1,199 @@
+"""Live timelines: posts announced over Redis pub/sub, delivered to local listeners.
+
+One hub per API process holds one pub/sub connection, whatever the number of
+WebSocket subscribers: a channel is subscribed while at least one local listener
+needs it. Workers publish only for users marked live, a mark each hub refreshes
+while its listeners stay connected and that expires on its own if the process dies.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from redis.asyncio import Redis
+
+log = logging.getLogger(__name__)
+
+
+def user_channel(namespace: str, user_id: str) -> str:
+    return f"{namespace}:posts:{{{user_id}}}"
+
+
+def celebrity_channel(namespace: str, author_id: str) -> str:
+    return f"{namespace}:celebrity:{{{author_id}}}"
+
+
+def live_key(namespace: str, user_id: str) -> str:
+    return f"{namespace}:live:{{{user_id}}}"
+
+
+class Announcer:
+    """The worker's side: a celebrity's post is published once, to one channel that
+    their subscribed friends listen to, not once per friend."""
+
+    def __init__(self, redis: "Redis", namespace: str) -> None:
+        self._redis = redis
+        self._namespace = namespace
+
+    async def celebrity_post(self, author_id: str, post_id: int) -> None:
+        await self._redis.publish(celebrity_channel(self._namespace, author_id), str(post_id))
+
+
+class Listener:
+    """One subscription's queue: bounded, and the oldest events go first when full.
+
+    Dropping (not closing the socket) keeps a slow client connected; the timeline
+    query is the source of truth for whatever it missed.
+    """
+
+    def __init__(self, user_id: str, capacity: int) -> None:
+        self.user_id = user_id
+        self.channels: set[str] = set()
+        self._events: deque[int] = deque(maxlen=capacity)
+        self._ready = asyncio.Event()
+        # At-least-once fan-out may announce a post twice; show it once.
+        self._recent: deque[int] = deque(maxlen=256)
+        self.dropped = 0
+
+    def put(self, post_id: int) -> None:
+        if post_id in self._recent:
+            return
+        self._recent.append(post_id)
+        if len(self._events) == self._events.maxlen:
+            self.dropped += 1
+        self._events.append(post_id)
+        self._ready.set()
+
+    async def next(self) -> int:
+        while not self._events:
+            self._ready.clear()
+            await self._ready.wait()
+        return self._events.popleft()
+
+
+class LiveHub:
+    def __init__(
+        self, redis: "Redis", namespace: str, *, capacity: int, presence_seconds: int
+    ) -> None:
+        self._redis = redis
+        self._namespace = namespace
+        self._capacity = capacity
+        self._presence_seconds = presence_seconds
+        self._pubsub = redis.pubsub(ignore_subscribe_messages=True)
+        self._by_channel: dict[str, set[Listener]] = {}
+        self._listeners: set[Listener] = set()
+        self._lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        # A channel of our own, so the pub/sub connection exists before any listener.
+        await self._pubsub.subscribe(f"{self._namespace}:hub")
+        self._tasks = [
+            asyncio.create_task(self._dispatch(), name="live-dispatch"),
+            asyncio.create_task(self._refresh_presence(), name="live-presence"),
+        ]
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    @property
+    def channel_count(self) -> int:
+        return len(self._by_channel)
+
+    @property
+    def listener_count(self) -> int:
+        return len(self._listeners)
+
+    @contextlib.asynccontextmanager
+    async def listen(self, user_id: str, celebrity_ids: Sequence[str]) -> AsyncIterator[Listener]:
+        listener = Listener(user_id, self._capacity)
+        channels = [user_channel(self._namespace, user_id)]
+        channels += [celebrity_channel(self._namespace, c) for c in celebrity_ids]
+        await self._mark_live([user_id])
+        await self._attach(listener, channels)
+        try:
+            yield listener
+        finally:
+            await asyncio.shield(self._detach(listener))
+
+    async def follow_celebrities(self, listener: Listener, celebrity_ids: Sequence[str]) -> None:
+        """Brings a listener's celebrity channels up to date with its friends."""
+        wanted = {user_channel(self._namespace, listener.user_id)}
+        wanted |= {celebrity_channel(self._namespace, c) for c in celebrity_ids}
+        async with self._lock:
+            await self._unsubscribe(listener, listener.channels - wanted)
+            await self._subscribe(listener, wanted - listener.channels)
+
+    async def _attach(self, listener: Listener, channels: Sequence[str]) -> None:
+        async with self._lock:
+            self._listeners.add(listener)
+            await self._subscribe(listener, set(channels))
+
+    async def _detach(self, listener: Listener) -> None:
+        async with self._lock:
+            self._listeners.discard(listener)
+            await self._unsubscribe(listener, set(listener.channels))
+
+    async def _subscribe(self, listener: Listener, channels: set[str]) -> None:
+        new = [channel for channel in channels if channel not in self._by_channel]
+        for channel in channels:
+            self._by_channel.setdefault(channel, set()).add(listener)
+            listener.channels.add(channel)
+        if new:
+            await self._pubsub.subscribe(*new)
+
+    async def _unsubscribe(self, listener: Listener, channels: set[str]) -> None:
+        unused = []
+        for channel in channels:
+            listener.channels.discard(channel)
+            others = self._by_channel.get(channel, set())
+            others.discard(listener)
+            if not others:
+                self._by_channel.pop(channel, None)
+                unused.append(channel)
+        if unused:
+            await self._pubsub.unsubscribe(*unused)
+
+    async def _dispatch(self) -> None:
+        while True:
+            try:
+                message: Any = await self._pubsub.get_message(timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("live pub/sub read failed; retrying")
+                await asyncio.sleep(1)
+                continue
+            if not message or message.get("type") != "message":
+                continue
+            data = str(message["data"])
+            if not data.isdigit():
+                continue
+            for listener in list(self._by_channel.get(str(message["channel"]), ())):
+                listener.put(int(data))
+
+    async def _refresh_presence(self) -> None:
+        while True:
+            await asyncio.sleep(self._presence_seconds / 3)
+            try:
+                await self._mark_live({listener.user_id for listener in self._listeners})
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("refreshing live marks failed")
+
+    async def _mark_live(self, user_ids: Sequence[str] | set[str]) -> None:
+        if not user_ids:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for user_id in user_ids:
+                pipe.set(live_key(self._namespace, user_id), "1", ex=self._presence_seconds)
+            await pipe.execute()
