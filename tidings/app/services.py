@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -18,9 +19,11 @@ from tidings.feed.friends import Friendships
 from tidings.feed.home import HomeTimeline
 from tidings.feed.ids import NODES, PostIdGenerator
 from tidings.feed.live import Announcer
+from tidings.feed.outbox import OutboxSweeper
 from tidings.feed.posts import PostService
 from tidings.feed.queue import FanoutQueue
 from tidings.feed.ranking import Chronological, Ranker, RemoteRanker
+from tidings.feed.rate_limit import RateLimiter
 from tidings.feed.timeline import TimelineStore
 from tidings.stores.graph import FriendGraph, connect_graph
 from tidings.stores.posts import PostStore
@@ -44,6 +47,7 @@ class Services:
     friendships: Friendships
     post_service: PostService
     fanout: Fanout
+    outbox: OutboxSweeper
     ranker: Ranker
     cursors: CursorCodec
 
@@ -71,7 +75,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         posts = PostStore(database)
         await posts.ensure_indexes(settings.retention_days)
         await graph.ensure_schema()
-        queue = FanoutQueue(redis, namespace)
+        queue = FanoutQueue(redis, namespace, settings.fanout_max_attempts)
         await queue.ensure_group()
         ids = PostIdGenerator(await lease_id_node(redis, namespace))
         keep_seconds = settings.active_days * 86_400 + _KEEP_SLACK_SECONDS
@@ -114,7 +118,19 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 backfill_posts=settings.backfill_posts,
                 timeline_max=settings.timeline_max,
             ),
-            post_service=PostService(posts, queue, ids),
+            post_service=PostService(
+                posts,
+                queue,
+                ids,
+                RateLimiter(
+                    redis,
+                    namespace,
+                    "posts",
+                    settings.post_rate,
+                    settings.post_rate_window_seconds,
+                ),
+                fanout_deadline=timedelta(seconds=settings.outbox_deadline_seconds),
+            ),
             fanout=Fanout(
                 graph,
                 timelines,
@@ -124,6 +140,13 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 chunk_size=settings.fanout_chunk,
                 active_seconds=settings.active_days * 86_400,
                 backfill_posts=settings.backfill_posts,
+            ),
+            outbox=OutboxSweeper(
+                redis,
+                namespace,
+                posts,
+                queue,
+                retry_after=timedelta(seconds=settings.outbox_deadline_seconds),
             ),
             ranker=ranker,
             cursors=CursorCodec(settings.require_jwt_secret()),

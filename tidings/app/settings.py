@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     fanout_chunk: int = Field(default=1_000, gt=0)
     fanout_batch: int = Field(default=32, gt=0)
     fanout_claim_idle_ms: int = Field(default=30_000, gt=0)
+    fanout_max_attempts: int = Field(default=5, gt=0)
+    # A post not fanned out this long after it was accepted is enqueued again.
+    outbox_deadline_seconds: float = Field(default=60, gt=0)
+    outbox_sweep_seconds: float = Field(default=10, gt=0)
+    shutdown_grace_seconds: float = Field(default=10, gt=0)
+
+    post_rate: int = Field(default=30, gt=0)
+    post_rate_window_seconds: int = Field(default=60, gt=0)
 
     # Live timelines over WebSocket.
     ws_max_subscriptions: int = Field(default=5, gt=0)

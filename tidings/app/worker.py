@@ -26,6 +26,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             consumer_name(),
             batch=settings.fanout_batch,
             claim_idle_ms=settings.fanout_claim_idle_ms,
+            sweeper=services.outbox,
+            sweep_every=settings.outbox_sweep_seconds,
         )
         log.info("fan-out worker %s started", consumer_name())
         await worker.run(stop)
@@ -33,9 +35,26 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
 
 
 async def main(settings: Settings) -> None:
+    """Runs until SIGINT or SIGTERM; then finishes the batch in hand and exits 0.
+
+    A batch that has not finished within the grace period is abandoned: its
+    unacknowledged messages are claimed by another worker. A second signal
+    abandons it at once.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    running = asyncio.create_task(run_worker(settings, stop))
+
+    def on_signal() -> None:
+        if stop.is_set():
+            running.cancel()
+            return
+        stop.set()
+        loop.call_later(settings.shutdown_grace_seconds, running.cancel)
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        # Finish the batch in hand, acknowledge it, then exit 0.
-        loop.add_signal_handler(signum, stop.set)
-    await run_worker(settings, stop)
+        loop.add_signal_handler(signum, on_signal)
+    try:
+        await running
+    except asyncio.CancelledError:
+        log.warning("fan-out batch abandoned at shutdown; its messages stay pending")

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from tidings.feed.celebrities import Celebrities
 from tidings.feed.friend_lists import friend_chunks
 from tidings.feed.live import Announcer
+from tidings.feed.outbox import OutboxSweeper
 from tidings.feed.queue import FanoutJob, FanoutQueue, JobKind
 from tidings.feed.timeline import TimelineStore
 from tidings.stores.graph import FriendGraph
@@ -47,7 +48,9 @@ class Fanout:
             return await self._retract(job)
         if job.kind is JobKind.BACKFILL:
             return await self._backfill(job.author_id)
-        return await self.deliver(job)
+        delivered = await self.deliver(job)
+        await self._posts.mark_fanned_out(job.post_id)
+        return delivered
 
     async def deliver(self, job: FanoutJob) -> int:
         """Pushes a new post to its author and, unless a celebrity's, to active friends."""
@@ -101,6 +104,8 @@ class FanoutWorker:
         *,
         batch: int,
         claim_idle_ms: int,
+        sweeper: OutboxSweeper | None = None,
+        sweep_every: float = 10.0,
         block_ms: int = 1_000,
         retry_delay: float = 1.0,
     ) -> None:
@@ -109,15 +114,21 @@ class FanoutWorker:
         self._consumer = consumer
         self._batch = batch
         self._claim_idle_ms = claim_idle_ms
+        self._sweeper = sweeper
+        self._sweep_every = sweep_every
         self._block_ms = block_ms
         self._retry_delay = retry_delay
         self.delivered = 0
+        self.failed = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         await self._queue.ensure_group()
-        next_claim = 0.0
+        next_claim = next_sweep = 0.0
         while not stop.is_set():
             try:
+                if self._sweeper is not None and time.monotonic() >= next_sweep:
+                    next_sweep = time.monotonic() + self._sweep_every
+                    await self._sweeper.sweep()
                 jobs: list[FanoutJob] = []
                 if time.monotonic() >= next_claim:
                     # Messages left pending by a consumer that died mid-batch.
@@ -139,7 +150,15 @@ class FanoutWorker:
 
     async def _process(self, jobs: list[FanoutJob]) -> None:
         for job in jobs:
-            self.delivered += await self._fanout.handle(job)
+            try:
+                self.delivered += await self._fanout.handle(job)
+            except Exception as error:
+                # Left pending: claimed again after the idle timeout, and buried in
+                # the dead-letter stream, with this error, once out of attempts.
+                self.failed += 1
+                log.exception("fan-out job %s failed", job.message_id)
+                await self._queue.record_failure(job.message_id, f"{type(error).__name__}: {error}")
+                continue
             # Acknowledge only after the timeline writes: a crash before this
             # line means the job runs again, which is harmless.
             await self._queue.ack([job.message_id])

@@ -1,8 +1,11 @@
 """Accepting a post: validate, store durably, then queue its fan-out."""
 
+from datetime import timedelta
+
 from tidings.feed.errors import BadUserInput, NotFound
 from tidings.feed.ids import PostIdGenerator, post_id_time
 from tidings.feed.queue import FanoutQueue, JobKind
+from tidings.feed.rate_limit import RateLimiter
 from tidings.stores.posts import PostDocument, PostIdTaken, PostStore
 
 MAX_BODY_BYTES = 1_024
@@ -38,21 +41,35 @@ def validate_post(body: str, client: str | None) -> tuple[str, str | None]:
 
 
 class PostService:
-    def __init__(self, store: PostStore, queue: FanoutQueue, ids: PostIdGenerator) -> None:
+    def __init__(
+        self,
+        store: PostStore,
+        queue: FanoutQueue,
+        ids: PostIdGenerator,
+        limiter: RateLimiter,
+        *,
+        fanout_deadline: timedelta,
+    ) -> None:
         self._store = store
         self._queue = queue
         self._ids = ids
+        self._limiter = limiter
+        self._fanout_deadline = fanout_deadline
 
     async def create(self, author_id: str, body: str, client: str | None) -> PostDocument:
         body, client = validate_post(body, client)
+        await self._limiter.take(author_id)
         for _attempt in range(_ID_ATTEMPTS):
             post_id = self._ids.next_id()
-            post = PostDocument(post_id, author_id, body, post_id_time(post_id), client)
+            created_at = post_id_time(post_id)
+            post = PostDocument(post_id, author_id, body, created_at, client)
             try:
-                await self._store.insert(post)
+                await self._store.insert(post, fanout_due=created_at + self._fanout_deadline)
             except PostIdTaken:
                 # Two processes shared a node number: the unique _id caught it.
                 continue
+            # If we die right here, the post is in the outbox (see outbox.py) and a
+            # worker enqueues it once it is overdue.
             await self._queue.enqueue(post.id, author_id)
             return post
         raise RuntimeError("could not allocate a unique post id")

@@ -30,10 +30,24 @@ class FanoutJob:
     post_id: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    id: str
+    original_id: str
+    kind: str
+    post_id: str
+    author_id: str
+    attempts: int
+    error: str
+
+
 class FanoutQueue:
-    def __init__(self, redis: "Redis", namespace: str) -> None:
+    def __init__(self, redis: "Redis", namespace: str, max_attempts: int = 5) -> None:
         self._redis = redis
         self.stream = f"{namespace}:fanout"
+        self.dead_stream = f"{namespace}:fanout:dead"
+        self._failures = f"{namespace}:fanout:failures"
+        self._max_attempts = max_attempts
 
     async def enqueue(self, post_id: int, author_id: str, kind: JobKind = JobKind.POST) -> str:
         # Plain strings, never pickles: any process (or version) can read them.
@@ -61,11 +75,29 @@ class FanoutQueue:
         return await self._jobs(entries)
 
     async def claim_stale(self, consumer: str, min_idle_ms: int, count: int) -> list[FanoutJob]:
-        """Messages another consumer took but has not acknowledged for `min_idle_ms`."""
-        reply = await self._redis.xautoclaim(
+        """Messages a consumer took but has not acknowledged for `min_idle_ms`.
+
+        One that has been tried `max_attempts` times already goes to the dead-letter
+        stream, with its last error, instead of being tried again.
+        """
+        reply: Any = await self._redis.xautoclaim(
             self.stream, GROUP, consumer, min_idle_time=min_idle_ms, start_id="0", count=count
         )
-        return await self._jobs(reply[1])
+        entries = [(str(message_id), fields) for message_id, fields in reply[1]]
+        if not entries:
+            return []
+        pending: Any = await self._redis.xpending_range(
+            self.stream, GROUP, min=entries[0][0], max=entries[-1][0], count=len(entries) * 2
+        )
+        tries = {str(p["message_id"]): int(p["times_delivered"]) for p in pending}
+        exhausted = [(i, f) for i, f in entries if f and tries.get(i, 0) > self._max_attempts]
+        if exhausted:
+            await self._bury(exhausted)
+        buried = {message_id for message_id, _ in exhausted}
+        return await self._jobs([(i, f) for i, f in entries if i not in buried])
+
+    async def record_failure(self, message_id: str, error: str) -> None:
+        await self._redis.hset(self._failures, message_id, error[:1_000])
 
     async def ack(self, message_ids: list[str]) -> None:
         """Marks messages done and drops them, so the stream does not grow without bound."""
@@ -74,7 +106,59 @@ class FanoutQueue:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.xack(self.stream, GROUP, *message_ids)
             pipe.xdel(self.stream, *message_ids)
+            pipe.hdel(self._failures, *message_ids)
             await pipe.execute()
+
+    async def _bury(self, entries: list[tuple[str, dict[str, str]]]) -> None:
+        ids = [message_id for message_id, _ in entries]
+        errors: Any = await self._redis.hmget(self._failures, ids)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for (message_id, fields), error in zip(entries, errors, strict=True):
+                record: dict[Any, Any] = {
+                    **fields,
+                    "original_id": message_id,
+                    "attempts": str(self._max_attempts),
+                    "error": error or "unknown (the worker died while handling it)",
+                }
+                pipe.xadd(self.dead_stream, record)
+            pipe.xack(self.stream, GROUP, *ids)
+            pipe.xdel(self.stream, *ids)
+            pipe.hdel(self._failures, *ids)
+            await pipe.execute()
+        log.error("moved %d fan-out messages to %s: %s", len(ids), self.dead_stream, ids)
+
+    async def dead_letters(self, count: int = 100) -> list[DeadLetter]:
+        entries: Any = await self._redis.xrange(self.dead_stream, count=count)
+        return [
+            DeadLetter(
+                id=str(dead_id),
+                original_id=fields.get("original_id", ""),
+                kind=fields.get("kind", JobKind.POST.value),
+                post_id=fields.get("post_id", ""),
+                author_id=fields.get("author_id", ""),
+                attempts=int(fields.get("attempts", "0")),
+                error=fields.get("error", ""),
+            )
+            for dead_id, fields in entries
+        ]
+
+    async def replay(self, dead_ids: list[str]) -> int:
+        """Puts dead letters back on the queue (as new messages); returns how many."""
+        replayed = 0
+        for dead_id in dead_ids:
+            entries: Any = await self._redis.xrange(self.dead_stream, dead_id, dead_id)
+            if not entries:
+                continue
+            fields = entries[0][1]
+            message: dict[Any, Any] = {
+                key: fields[key] for key in ("kind", "post_id", "author_id") if key in fields
+            }
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.xadd(self.stream, message)
+                pipe.xdel(self.dead_stream, dead_id)
+                await pipe.execute()
+            replayed += 1
+        return replayed
 
     async def pending_count(self) -> int:
         summary = await self._redis.xpending(self.stream, GROUP)

@@ -14,6 +14,11 @@ from pymongo.write_concern import WriteConcern
 COLLECTION = "posts"
 _AUTHOR_RECENT = "author_recent"
 _RETENTION = "retention"
+_AWAITING_FANOUT = "awaiting_fanout"
+# When a post's fan-out is overdue. Set on every new post, in the same document
+# write, and removed once it is fanned out: the post is its own outbox record, so
+# no transaction is needed.
+FANOUT_DUE = "fanout_due"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +61,19 @@ class PostStore:
         self._posts: AsyncCollection[dict[str, Any]] = database.get_collection(
             COLLECTION, write_concern=WriteConcern(w="majority", j=True)
         )
+        # Clearing the outbox flag needs no journal: if it is lost, the post is
+        # fanned out once more, which changes nothing.
+        self._flags = database.get_collection(COLLECTION, write_concern=WriteConcern(w=1))
 
     async def ensure_indexes(self, retention_days: int) -> None:
         # Serves "posts by these authors, older than this id, newest first".
         await self._posts.create_index(
             [("author_id", ASCENDING), ("_id", DESCENDING)], name=_AUTHOR_RECENT
+        )
+        await self._posts.create_index(
+            FANOUT_DUE,
+            name=_AWAITING_FANOUT,
+            partialFilterExpression={FANOUT_DUE: {"$exists": True}},
         )
         expire_after = retention_days * 86_400
         try:
@@ -75,9 +88,9 @@ class PostStore:
                 index={"name": _RETENTION, "expireAfterSeconds": expire_after},
             )
 
-    async def insert(self, post: PostDocument) -> None:
+    async def insert(self, post: PostDocument, fanout_due: datetime) -> None:
         try:
-            await self._posts.insert_one(post.to_mongo())
+            await self._posts.insert_one({**post.to_mongo(), FANOUT_DUE: fanout_due})
         except DuplicateKeyError as error:
             raise PostIdTaken(post.id) from error
 
@@ -116,6 +129,23 @@ class PostStore:
             .limit(limit)
         )
         return [doc["_id"] async for doc in cursor]
+
+    async def mark_fanned_out(self, post_id: int) -> None:
+        await self._flags.update_one({"_id": post_id}, {"$unset": {FANOUT_DUE: ""}})
+
+    async def overdue_fanouts(self, now: datetime, limit: int) -> list[tuple[int, str]]:
+        """(id, author) of posts whose fan-out should have finished by `now`."""
+        cursor = (
+            self._posts.find({FANOUT_DUE: {"$lte": now}}, {"author_id": 1})
+            .sort(FANOUT_DUE, ASCENDING)
+            .limit(limit)
+        )
+        return [(doc["_id"], doc["author_id"]) async for doc in cursor]
+
+    async def postpone_fanouts(self, post_ids: list[int], due: datetime) -> None:
+        await self._flags.update_many(
+            {"_id": {"$in": post_ids}, FANOUT_DUE: {"$exists": True}}, {"$set": {FANOUT_DUE: due}}
+        )
 
     async def delete(self, post_id: int, author_id: str) -> bool:
         """Deletes the post if this author wrote it; False if there was no such post."""
