@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any, TypedDict
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -16,8 +17,10 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
 from tidings.app.auth import TokenVerifier
+from tidings.app.body_limit import BodyLimit
 from tidings.app.services import Services, open_services
 from tidings.app.settings import Settings
+from tidings.feed.cursor import CursorCodec
 from tidings.feed.errors import Unauthenticated
 from tidings.feed.live import LiveHub
 from tidings.resolvers.context import Backends, Context
@@ -28,7 +31,7 @@ class AppState(TypedDict):
     backends: Backends
 
 
-def backends_of(services: Services, live: LiveHub) -> Backends:
+def backends_of(services: Services, live: LiveHub, cursors: CursorCodec) -> Backends:
     return Backends(
         posts=services.posts,
         graph=services.graph,
@@ -37,7 +40,7 @@ def backends_of(services: Services, live: LiveHub) -> Backends:
         friendships=services.friendships,
         post_service=services.post_service,
         ranker=services.ranker,
-        cursors=services.cursors,
+        cursors=cursors,
         live=live,
         celebrity_refresh_seconds=services.settings.celebrity_cache_seconds,
     )
@@ -83,7 +86,10 @@ async def health(_request: Request) -> Response:
 
 def create_app(settings: Settings) -> Starlette:
     """Builds the app; every client is opened in its lifespan, none before."""
-    verifier = TokenVerifier(settings.require_jwt_secret(), settings.jwt_leeway_seconds)
+    cursors = CursorCodec(settings.require_cursor_secret())
+    verifier = TokenVerifier(
+        settings.hs256_secret(), settings.jwt_leeway_seconds, settings.jwt_public_key
+    )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[AppState]:
@@ -96,13 +102,19 @@ def create_app(settings: Settings) -> Starlette:
             )
             await live.start()
             try:
-                yield {"backends": backends_of(services, live)}
+                yield {"backends": backends_of(services, live, cursors)}
             finally:
                 await live.close()
 
+    schema = build_schema(
+        max_depth=settings.query_max_depth,
+        max_aliases=settings.query_max_aliases,
+        max_tokens=settings.query_max_tokens,
+        introspection=settings.introspection,
+    )
     graphql = TidingsGraphQL(
         verifier,
-        build_schema(),
+        schema,
         graphql_ide="graphiql",
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
         connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
@@ -115,6 +127,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/healthz", health),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
     )
 
 

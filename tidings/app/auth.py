@@ -1,4 +1,4 @@
-"""Bearer tokens: HS256 JWTs whose `sub` is the user id."""
+"""Bearer tokens: JWTs whose `sub` is the user id, HS256 or RS256."""
 
 import time
 
@@ -7,7 +7,8 @@ import jwt
 from tidings.feed.errors import Unauthenticated
 from tidings.feed.users import is_user_id
 
-ALGORITHM = "HS256"
+HS256 = "HS256"
+RS256 = "RS256"
 
 
 def issue_token(user_id: str, secret: str, ttl_seconds: int) -> str:
@@ -15,12 +16,24 @@ def issue_token(user_id: str, secret: str, ttl_seconds: int) -> str:
         raise ValueError("invalid user id")
     now = int(time.time())
     claims = {"sub": user_id, "iat": now, "exp": now + ttl_seconds}
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+    return jwt.encode(claims, secret, algorithm=HS256)
 
 
 class TokenVerifier:
-    def __init__(self, secret: str, leeway_seconds: int) -> None:
-        self._secret = secret
+    """Accepts HS256 tokens signed with the shared secret and, when a public key is
+    configured, RS256 tokens from an identity provider. Each key verifies only its
+    own algorithm, so `alg: none` and algorithm confusion fail."""
+
+    def __init__(
+        self, secret: str | None, leeway_seconds: int, public_key: str | None = None
+    ) -> None:
+        self._keys: dict[str, str] = {}
+        if secret:
+            self._keys[HS256] = secret
+        if public_key:
+            self._keys[RS256] = public_key
+        if not self._keys:
+            raise RuntimeError("Set TIDINGS_JWT_SECRET or TIDINGS_JWT_PUBLIC_KEY")
         self._leeway = leeway_seconds
 
     def viewer_id(self, authorization: str | None) -> str:
@@ -28,14 +41,18 @@ class TokenVerifier:
         if not authorization:
             raise Unauthenticated("Sign in: send `Authorization: Bearer <token>`.")
         scheme, _, token = authorization.strip().partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             raise Unauthenticated("The Authorization header must be `Bearer <token>`.")
         try:
-            # Only HS256 is accepted, so `alg: none` and algorithm swaps fail here.
+            algorithm = jwt.get_unverified_header(token).get("alg")
+            if not isinstance(algorithm, str) or algorithm not in self._keys:
+                raise Unauthenticated("The token is not valid.")
+            key = self._keys[algorithm]
             claims = jwt.decode(
-                token.strip(),
-                self._secret,
-                algorithms=[ALGORITHM],
+                token,
+                key,
+                algorithms=[algorithm],
                 leeway=self._leeway,
                 options={"require": ["sub", "exp"]},
             )

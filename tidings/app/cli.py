@@ -78,7 +78,7 @@ def run_dev() -> int:
         api_argv = [
             python, "-m", "uvicorn", "--factory", "tidings.app.asgi:app_from_environment",
             "--host", settings.host, "--port", str(settings.port), "--no-access-log",
-            "--ws", "websockets-sansio",
+            "--ws", "websockets-sansio", "--timeout-graceful-shutdown", "10",
         ]  # fmt: skip
         api = devstack.ChildProcess("api", api_argv, logs / "api.log", env)
         apps.append(api)
@@ -121,11 +121,36 @@ def run_token(user_id: str, ttl: int) -> int:
     return 0
 
 
+async def dead_letters(settings: Settings, replay: list[str], replay_all: bool) -> int:
+    from tidings.app.services import open_services
+
+    async with open_services(settings) as services:
+        queue = services.queue
+        letters = await queue.dead_letters(count=10_000)
+        if replay or replay_all:
+            ids = [letter.id for letter in letters] if replay_all else replay
+            print(f"replayed {await queue.replay(ids)} of {len(ids)}")
+            return 0
+        if not letters:
+            print("no dead letters")
+        for letter in letters:
+            print(
+                f"{letter.id}  {letter.kind} post={letter.post_id} author={letter.author_id} "
+                f"attempts={letter.attempts}  {letter.error}"
+            )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tidings", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("dev", help="start the embedded stack, the API and one worker")
     commands.add_parser("worker", help="run a fan-out worker")
+    dead = commands.add_parser(
+        "dead-letters", help="list fan-out messages that kept failing, or replay them"
+    )
+    dead.add_argument("--replay", nargs="*", default=[], metavar="ID", help="replay these")
+    dead.add_argument("--replay-all", action="store_true", help="replay every dead letter")
     token = commands.add_parser("token", help="print a bearer token for a user")
     token.add_argument("user_id")
     token.add_argument("--ttl", type=int, default=86_400, help="seconds until it expires")
@@ -139,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_dev()
     if args.command == "token":
         return run_token(args.user_id, args.ttl)
+    if args.command == "dead-letters":
+        return asyncio.run(dead_letters(settings, args.replay, args.replay_all))
     from tidings.app.worker import main as worker_main
 
     asyncio.run(worker_main(settings))

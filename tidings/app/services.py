@@ -13,7 +13,6 @@ from redis.asyncio import Redis
 
 from tidings.app.settings import Settings
 from tidings.feed.celebrities import Celebrities
-from tidings.feed.cursor import CursorCodec
 from tidings.feed.fanout import Fanout
 from tidings.feed.friends import Friendships
 from tidings.feed.home import HomeTimeline
@@ -49,7 +48,6 @@ class Services:
     fanout: Fanout
     outbox: OutboxSweeper
     ranker: Ranker
-    cursors: CursorCodec
 
 
 def mongo_database_name(uri: str, default: str) -> str:
@@ -149,7 +147,6 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 retry_after=timedelta(seconds=settings.outbox_deadline_seconds),
             ),
             ranker=ranker,
-            cursors=CursorCodec(settings.require_jwt_secret()),
         )
     finally:
         await http.aclose()

@@ -17,6 +17,10 @@ class Settings(BaseSettings):
     namespace: str = Field(default="tidings", pattern=r"^[A-Za-z0-9_-]{1,32}$")
 
     jwt_secret: SecretStr | None = None
+    # PEM public key: tokens signed RS256 by an identity provider are accepted too.
+    jwt_public_key: str | None = None
+    # Signs pagination cursors; defaults to the JWT secret.
+    cursor_secret: SecretStr | None = None
     jwt_leeway_seconds: int = Field(default=10, ge=0)
     token_ttl_seconds: int = Field(default=86_400, gt=0)
 
@@ -50,6 +54,12 @@ class Settings(BaseSettings):
     live_buffer: int = Field(default=100, gt=0)
     live_presence_seconds: int = Field(default=60, ge=3)
 
+    query_max_depth: int = Field(default=10, gt=0)
+    query_max_aliases: int = Field(default=15, ge=0)
+    query_max_tokens: int = Field(default=2_000, gt=0)
+    introspection: bool = True
+    max_body_bytes: int = Field(default=65_536, gt=0)
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     data_dir: Path = Path(".tidings")
@@ -59,3 +69,12 @@ class Settings(BaseSettings):
         if self.jwt_secret is None or not self.jwt_secret.get_secret_value():
             raise RuntimeError("TIDINGS_JWT_SECRET must be set")
         return self.jwt_secret.get_secret_value()
+
+    def hs256_secret(self) -> str | None:
+        return self.jwt_secret.get_secret_value() if self.jwt_secret else None
+
+    def require_cursor_secret(self) -> str:
+        secret = self.cursor_secret or self.jwt_secret
+        if secret is None or not secret.get_secret_value():
+            raise RuntimeError("Set TIDINGS_CURSOR_SECRET or TIDINGS_JWT_SECRET")
+        return secret.get_secret_value()

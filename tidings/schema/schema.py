@@ -10,6 +10,7 @@ from strawberry.types import ExecutionContext, Info
 from tidings.resolvers import mutations, queries, subscriptions
 from tidings.resolvers.context import Context
 from tidings.schema.errors import assign_code
+from tidings.schema.limits import limit_extensions
 from tidings.schema.types import (
     CreatePostInput,
     CreatePostPayload,
@@ -89,12 +90,25 @@ class Subscription:
             yield Post.of(document)
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(
+    *,
+    max_depth: int = 10,
+    max_aliases: int = 15,
+    max_tokens: int = 2_000,
+    introspection: bool = True,
+) -> strawberry.Schema:
+    limits = limit_extensions(
+        max_depth=max_depth,
+        max_aliases=max_aliases,
+        max_tokens=max_tokens,
+        introspection=introspection,
+    )
     return TidingsSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=[
+            *limits,
             # Factories, not instances: the caches behind them are shared per maxsize.
             lambda: ParserCache(maxsize=1_000),
             lambda: ValidationCache(maxsize=1_000),

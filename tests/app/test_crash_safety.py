@@ -1,0 +1,205 @@
+"""Processes die, Redis forgets, messages keep failing: no accepted post is lost."""
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import drop_namespace, eventually
+from tidings.app.services import Services, open_services
+from tidings.app.settings import Settings
+from tidings.app.worker import run_worker
+from tidings.stores.posts import FANOUT_DUE
+
+REPO = Path(__file__).resolve().parents[2]
+TIDINGS = str(Path(sys.executable).with_name("tidings"))
+
+
+def environment(settings: Settings, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIDINGS_")}
+    env |= {
+        "PYTHONPATH": str(REPO),
+        "TIDINGS_REDIS_URL": settings.redis_url,
+        "TIDINGS_GRAPH_URL": settings.graph_url,
+        "TIDINGS_MONGO_URI": settings.mongo_uri,
+        "TIDINGS_NAMESPACE": settings.namespace,
+        "TIDINGS_JWT_SECRET": settings.require_jwt_secret(),
+        "TIDINGS_POST_RATE": "100000",
+    }
+    return env | {f"TIDINGS_{key.upper()}": value for key, value in extra.items()}
+
+
+@pytest.fixture
+async def stores(settings: Settings) -> AsyncIterator[Services]:
+    try:
+        async with open_services(settings) as services:
+            yield services
+    finally:
+        await drop_namespace(settings)
+
+
+@contextlib.asynccontextmanager
+async def worker_in_process(settings: Settings, **changes: object) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_worker(settings.model_copy(update=changes), stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
+
+
+async def worker_process(settings: Settings, log: Path, **extra: str) -> asyncio.subprocess.Process:
+    with log.open("a") as output:
+        return await asyncio.create_subprocess_exec(
+            TIDINGS, "worker", env=environment(settings, **extra), stdout=output, stderr=output
+        )
+
+
+async def active_readers(services: Services, author: str, count: int) -> list[str]:
+    readers = [f"{author}-r{i:05d}" for i in range(count)]
+    await services.graph.befriend_many(author, readers)
+    now = time.time()
+    for reader in readers:
+        await services.timelines.build(reader, [], now)
+    await services.timelines.build(author, [], now)
+    return readers
+
+
+async def holding(services: Services, readers: list[str], post_id: int) -> int:
+    async with services.redis.pipeline(transaction=False) as pipe:
+        for reader in readers:
+            pipe.zscore(services.timelines.key(reader), str(post_id))
+        scores = await pipe.execute()
+    return sum(score is not None for score in scores)
+
+
+async def test_a_post_survives_the_api_dying_between_insert_and_enqueue(
+    settings: Settings, stores: Services
+) -> None:
+    [reader] = await active_readers(stores, "author", 1)
+    env = environment(settings, outbox_deadline_seconds="0.5")
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, str(REPO / "tests/app/crash_after_insert.py"), "author", env=env
+    )
+    assert await child.wait() == -signal.SIGKILL
+    database = stores.mongo[settings.namespace]
+    [stored] = await database["posts"].find({"author_id": "author"}).to_list()
+    assert FANOUT_DUE in stored  # accepted and durable, but never enqueued
+    post_id = stored["_id"]
+    assert await stores.redis.xlen(stores.queue.stream) == 0  # the append never happened
+
+    async with worker_in_process(settings, outbox_sweep_seconds=0.2):
+
+        async def delivered() -> bool:
+            return await holding(stores, [reader], post_id) == 1
+
+        await eventually(delivered, within=15)
+    assert await database["posts"].count_documents({FANOUT_DUE: {"$exists": True}}) == 0
+
+
+async def test_a_worker_killed_mid_fanout_is_finished_by_another(
+    settings: Settings, stores: Services, tmp_path: Path
+) -> None:
+    readers = await active_readers(stores, "author", 1_500)
+    doomed = await worker_process(settings, tmp_path / "w.log", fanout_chunk="1")
+    try:
+        await stores.queue.ensure_group()
+        post = await stores.post_service.create("author", "to many friends", None)
+
+        async def started() -> bool:
+            return await holding(stores, readers, post.id) >= 20
+
+        await eventually(started, within=20, interval=0.005)
+    finally:
+        doomed.kill()
+        await doomed.wait()
+    assert await holding(stores, readers, post.id) < len(readers)
+    assert await stores.queue.pending_count() == 1
+
+    async with worker_in_process(settings, fanout_claim_idle_ms=300):
+
+        async def finished() -> bool:
+            return await holding(stores, readers, post.id) == len(readers)
+
+        await eventually(finished, within=30)
+        await eventually(lambda: _drained(stores))
+    for reader in readers[:50]:
+        assert (await stores.timelines.read(reader, None, 10)).post_ids == [post.id]
+
+
+async def test_a_message_that_keeps_failing_is_dead_lettered_then_replayed(
+    settings: Settings, stores: Services
+) -> None:
+    [broken, healthy] = await active_readers(stores, "author", 2)
+    # A timeline key of the wrong type makes every delivery to it fail, for real.
+    await stores.redis.delete(stores.timelines.key(broken))
+    await stores.redis.set(stores.timelines.key(broken), "not a sorted set")
+    post = await stores.post_service.create("author", "doomed to fail", None)
+
+    async with worker_in_process(settings, fanout_claim_idle_ms=50, fanout_max_attempts=3):
+
+        async def buried() -> bool:
+            return len(await stores.queue.dead_letters()) == 1
+
+        await eventually(buried, within=20)
+    [letter] = await stores.queue.dead_letters()
+    assert (letter.kind, letter.post_id, letter.author_id) == ("post", str(post.id), "author")
+    assert letter.attempts == 3
+    assert "WRONGTYPE" in letter.error
+    assert await stores.queue.pending_count() == 0
+
+    env = environment(settings)
+    listing = await asyncio.create_subprocess_exec(
+        TIDINGS, "dead-letters", env=env, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await listing.communicate()
+    assert listing.returncode == 0
+    assert f"post={post.id}" in out.decode()
+    assert "WRONGTYPE" in out.decode()
+
+    await stores.redis.delete(stores.timelines.key(broken))
+    await stores.timelines.build(broken, [], time.time())
+    replay = await asyncio.create_subprocess_exec(
+        TIDINGS, "dead-letters", "--replay-all", env=env, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await replay.communicate()
+    assert "replayed 1 of 1" in out.decode()
+    assert await stores.queue.dead_letters() == []
+    async with worker_in_process(settings):
+
+        async def delivered() -> bool:
+            return await holding(stores, [broken, healthy], post.id) == 2
+
+        await eventually(delivered)
+
+
+async def test_sigterm_lets_the_worker_finish_its_batch_and_exit_0(
+    settings: Settings, stores: Services, tmp_path: Path
+) -> None:
+    readers = await active_readers(stores, "author", 1_000)
+    worker = await worker_process(settings, tmp_path / "w.log", fanout_chunk="1")
+    await stores.queue.ensure_group()
+    post = await stores.post_service.create("author", "finish me", None)
+
+    async def started() -> bool:
+        return await holding(stores, readers, post.id) >= 10
+
+    await eventually(started, within=20, interval=0.005)
+    worker.terminate()
+    assert await asyncio.wait_for(worker.wait(), 15) == 0
+    assert await holding(stores, readers, post.id) == len(readers)
+    assert await stores.queue.pending_count() == 0
+
+
+async def _drained(services: Services) -> bool:
+    return (
+        await services.redis.xlen(services.queue.stream) == 0
+        and await services.queue.pending_count() == 0
+    )
