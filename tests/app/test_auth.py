@@ -1,3 +1,6 @@
+import base64
+import hashlib
+import hmac
 import time
 
 import jwt
@@ -59,3 +62,49 @@ def test_bad_credentials_are_unauthenticated(header: str | None) -> None:
 def test_small_clock_skew_is_tolerated() -> None:
     header = bearer({"sub": "alice", "exp": int(time.time()) - 2})
     assert verifier.viewer_id(header) == "alice"
+
+
+def rsa_pair() -> tuple[str, str]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+def test_rs256_tokens_verify_against_the_configured_public_key() -> None:
+    private, public = rsa_pair()
+    other_private, _ = rsa_pair()
+    both = TokenVerifier(SECRET, leeway_seconds=5, public_key=public)
+    claims = {"sub": "alice", "exp": int(time.time()) + 60}
+    assert both.viewer_id(bearer(claims, private, "RS256")) == "alice"
+    assert both.viewer_id(bearer(claims)) == "alice"  # HS256 still accepted
+    with pytest.raises(Unauthenticated):
+        both.viewer_id(bearer(claims, other_private, "RS256"))
+
+    # Algorithm confusion: the public key used as an HMAC secret.
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    signing_input = (
+        b64(b'{"alg":"HS256","typ":"JWT"}') + "." + b64(b'{"sub":"mallory","exp":9999999999}')
+    )
+    signature = hmac.new(public.encode(), signing_input.encode(), hashlib.sha256).digest()
+    forged = f"Bearer {signing_input}.{b64(signature)}"
+    with pytest.raises(Unauthenticated):
+        TokenVerifier(None, 5, public_key=public).viewer_id(forged)
+
+
+def test_a_verifier_needs_a_key() -> None:
+    with pytest.raises(RuntimeError, match="JWT"):
+        TokenVerifier(None, 5, public_key=None)

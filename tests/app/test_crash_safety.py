@@ -2,7 +2,6 @@
 
 import asyncio
 import contextlib
-import os
 import signal
 import sys
 import time
@@ -11,28 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.app.processes import REPO, TIDINGS, environment, worker_process
 from tests.conftest import drop_namespace, eventually
 from tidings.app.services import Services, open_services
 from tidings.app.settings import Settings
 from tidings.app.worker import run_worker
 from tidings.stores.posts import FANOUT_DUE
-
-REPO = Path(__file__).resolve().parents[2]
-TIDINGS = str(Path(sys.executable).with_name("tidings"))
-
-
-def environment(settings: Settings, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIDINGS_")}
-    env |= {
-        "PYTHONPATH": str(REPO),
-        "TIDINGS_REDIS_URL": settings.redis_url,
-        "TIDINGS_GRAPH_URL": settings.graph_url,
-        "TIDINGS_MONGO_URI": settings.mongo_uri,
-        "TIDINGS_NAMESPACE": settings.namespace,
-        "TIDINGS_JWT_SECRET": settings.require_jwt_secret(),
-        "TIDINGS_POST_RATE": "100000",
-    }
-    return env | {f"TIDINGS_{key.upper()}": value for key, value in extra.items()}
 
 
 @pytest.fixture
@@ -53,13 +36,6 @@ async def worker_in_process(settings: Settings, **changes: object) -> AsyncItera
     finally:
         stop.set()
         await asyncio.wait_for(task, 15)
-
-
-async def worker_process(settings: Settings, log: Path, **extra: str) -> asyncio.subprocess.Process:
-    with log.open("a") as output:
-        return await asyncio.create_subprocess_exec(
-            TIDINGS, "worker", env=environment(settings, **extra), stdout=output, stderr=output
-        )
 
 
 async def active_readers(services: Services, author: str, count: int) -> list[str]:

@@ -2,9 +2,6 @@
 
 import asyncio
 import contextlib
-import os
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,8 +14,8 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.app.conftest import token
 from tests.app.live_server import GraphQLSocket, served, socket
+from tests.app.processes import api_process
 from tests.conftest import drop_namespace, eventually
-from tidings.app.devstack import free_port
 from tidings.app.services import Services, open_services
 from tidings.app.settings import Settings
 from tidings.app.worker import run_worker
@@ -207,43 +204,16 @@ def test_a_slow_consumer_keeps_the_newest_events_within_its_bound() -> None:
 
 
 async def test_a_post_made_through_another_api_process_arrives(live: Live, tmp_path: Path) -> None:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIDINGS_")}
-    settings = live.settings
-    env |= {
-        "TIDINGS_REDIS_URL": settings.redis_url,
-        "TIDINGS_GRAPH_URL": settings.graph_url,
-        "TIDINGS_MONGO_URI": settings.mongo_uri,
-        "TIDINGS_NAMESPACE": settings.namespace,
-        "TIDINGS_JWT_SECRET": settings.require_jwt_secret(),
-        "TIDINGS_CELEBRITY_THRESHOLD": str(THRESHOLD),
-    }
-    argv = [
-        sys.executable, "-m", "uvicorn", "--factory", "tidings.app.asgi:app_from_environment",
-        "--port", str(port), "--ws", "websockets-sansio", "--log-level", "warning",
-    ]  # fmt: skip
-    with (tmp_path / "other-api.log").open("w") as log:
-        other = await asyncio.create_subprocess_exec(
-            *argv, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+    other, base = await api_process(live.settings, tmp_path / "other-api.log")
     try:
-        other_url = f"http://127.0.0.1:{port}/graphql"
-
-        async def up() -> bool:
-            try:
-                response = await live.http.get(f"http://127.0.0.1:{port}/healthz")
-            except httpx.TransportError:
-                return False
-            return response.status_code == 200
-
-        await eventually(up, within=30)
+        other_url = f"{base}/graphql"
         await live.befriend("alice", "bob")
         async with live.subscriber("alice") as alice:
             post_id = await live.post("bob", "from elsewhere", base=other_url)
             assert (await alice.next_post())["id"] == post_id
     finally:
         other.terminate()
-        await asyncio.wait_for(other.wait(), 10)
+        assert await asyncio.wait_for(other.wait(), 15) == 0
 
 
 async def test_closing_mid_stream_is_clean(live: Live) -> None:

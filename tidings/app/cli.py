@@ -75,12 +75,9 @@ def run_dev() -> int:
             "worker", [python, "-m", "tidings.app.cli", "worker"], logs / "worker.log", env
         )
         apps.append(worker)
-        api_argv = [
-            python, "-m", "uvicorn", "--factory", "tidings.app.asgi:app_from_environment",
-            "--host", settings.host, "--port", str(settings.port), "--no-access-log",
-            "--ws", "websockets-sansio", "--timeout-graceful-shutdown", "10",
-        ]  # fmt: skip
-        api = devstack.ChildProcess("api", api_argv, logs / "api.log", env)
+        api = devstack.ChildProcess(
+            "api", [python, "-m", "tidings.app.cli", "api"], logs / "api.log", env
+        )
         apps.append(api)
         base = f"http://{settings.host}:{settings.port}"
         api.wait_until(lambda: _http_ok(f"{base}/healthz"), timeout=60)
@@ -145,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tidings", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("dev", help="start the embedded stack, the API and one worker")
+    commands.add_parser("api", help="serve the GraphQL API on TIDINGS_HOST:TIDINGS_PORT")
     commands.add_parser("worker", help="run a fan-out worker")
     dead = commands.add_parser(
         "dead-letters", help="list fan-out messages that kept failing, or replay them"
@@ -164,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_dev()
     if args.command == "token":
         return run_token(args.user_id, args.ttl)
+    if args.command == "api":
+        from tidings.app.server import serve_api
+
+        return serve_api(settings)
     if args.command == "dead-letters":
         return asyncio.run(dead_letters(settings, args.replay, args.replay_all))
     from tidings.app.worker import main as worker_main

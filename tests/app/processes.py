@@ -1,0 +1,61 @@
+"""Tidings processes started for real (`tidings worker`, uvicorn), pointed at the
+test's own servers and namespace."""
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import eventually
+from tidings.app.devstack import free_port
+from tidings.app.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+TIDINGS = str(Path(sys.executable).with_name("tidings"))
+
+
+def environment(settings: Settings, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIDINGS_")}
+    env |= {
+        "PYTHONPATH": str(REPO),
+        "TIDINGS_REDIS_URL": settings.redis_url,
+        "TIDINGS_GRAPH_URL": settings.graph_url,
+        "TIDINGS_MONGO_URI": settings.mongo_uri,
+        "TIDINGS_NAMESPACE": settings.namespace,
+        "TIDINGS_JWT_SECRET": settings.require_jwt_secret(),
+        "TIDINGS_POST_RATE": "100000",
+        "TIDINGS_CELEBRITY_THRESHOLD": str(settings.celebrity_threshold),
+    }
+    return env | {f"TIDINGS_{key.upper()}": value for key, value in extra.items()}
+
+
+async def worker_process(settings: Settings, log: Path, **extra: str) -> asyncio.subprocess.Process:
+    with log.open("a") as output:
+        return await asyncio.create_subprocess_exec(
+            TIDINGS, "worker", env=environment(settings, **extra), stdout=output, stderr=output
+        )
+
+
+async def api_process(
+    settings: Settings, log: Path, **extra: str
+) -> tuple[asyncio.subprocess.Process, str]:
+    """An API process on a free port; returns it with its base URL once it is ready."""
+    port = free_port()
+    env = environment(settings, port=str(port), log_level="WARNING", **extra)
+    with log.open("a") as output:
+        process = await asyncio.create_subprocess_exec(
+            TIDINGS, "api", env=env, stdout=output, stderr=output
+        )
+    base = f"http://127.0.0.1:{port}"
+
+    async def up() -> bool:
+        async with httpx.AsyncClient() as http:
+            try:
+                return (await http.get(f"{base}/healthz")).status_code == 200
+            except httpx.TransportError:
+                return False
+
+    await eventually(up, within=30)
+    return process, base

@@ -1,0 +1,82 @@
+"""Chaos: users post continuously while workers are SIGKILLed and restarted.
+
+Afterwards every timeline holds every expected post exactly once, and nothing else.
+"""
+
+import asyncio
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.app.processes import worker_process
+from tests.app.test_crash_safety import _drained, stores  # noqa: F401
+from tests.conftest import eventually
+from tidings.app.services import Services
+from tidings.app.settings import Settings
+
+USERS = [f"chaos{i}" for i in range(6)]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+async def test_posts_survive_workers_killed_again_and_again(
+    settings: Settings,
+    stores: Services,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    for index, user in enumerate(USERS):
+        await stores.graph.befriend_many(user, USERS[index + 1 :])
+        await stores.timelines.build(user, [], time.time())
+    worker_settings = {
+        "fanout_claim_idle_ms": "500",
+        "outbox_deadline_seconds": "3",
+        "timeline_max": "100000",  # nothing trimmed: every post must be there
+    }
+    workers = [
+        await worker_process(settings, tmp_path / f"w{n}.log", **worker_settings) for n in range(2)
+    ]
+    accepted: list[int] = []
+    writing = True
+
+    async def write(user: str) -> None:
+        while writing:
+            accepted.append((await stores.post_service.create(user, "chaos", None)).id)
+            await asyncio.sleep(random.uniform(0.01, 0.05))
+
+    writers = [asyncio.create_task(write(user)) for user in USERS[:4]]
+    kills = 0
+    try:
+        for _ in range(5):
+            await asyncio.sleep(1.5)
+            victim = random.randrange(len(workers))
+            workers[victim].kill()
+            await workers[victim].wait()
+            kills += 1
+            workers[victim] = await worker_process(
+                settings, tmp_path / f"w{victim}.log", **worker_settings
+            )
+        writing = False
+        await asyncio.gather(*writers)
+
+        async def settled() -> bool:
+            return await _drained(stores)
+
+        await eventually(settled, within=60, interval=0.1)
+    finally:
+        writing = False
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            await worker.wait()
+
+    assert kills == 5
+    assert len(accepted) > 100
+    expected = set(accepted)  # everyone is everyone's friend, and sees their own posts
+    for user in USERS:
+        members: list[str] = await stores.redis.zrange(stores.timelines.key(user), 0, -1)  # type: ignore[assignment]
+        held = [int(member) for member in members if member != "0"]
+        assert len(held) == len(set(held))
+        assert set(held) == expected, f"{user}: {len(expected - set(held))} missing"
+    assert await stores.queue.dead_letters() == []

@@ -1,0 +1,51 @@
+"""SIGTERM lets an API process finish the requests in flight, then exit 0."""
+
+import asyncio
+from pathlib import Path
+
+import httpx
+
+from tests.app.conftest import token
+from tests.app.processes import api_process
+from tests.conftest import drop_namespace
+from tests.ranking_service import RankingService
+from tidings.app.settings import Settings
+
+TIMELINE = "{ timeline { edges { node { id body } } } }"
+
+
+async def test_sigterm_finishes_requests_in_flight(
+    settings: Settings, ranking_service: RankingService, tmp_path: Path
+) -> None:
+    # A ranking service that takes 2 s keeps a timeline request in flight.
+    api, base = await api_process(
+        settings,
+        tmp_path / "api.log",
+        ranking_url=ranking_service.url,
+        ranking_timeout_ms="5000",
+    )
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=20) as http:
+            headers = {"Authorization": f"Bearer {token('alice')}"}
+            for body in ("one", "two"):
+                mutation = (
+                    f'mutation {{ createPost(input: {{body: "{body}"}}) {{ post {{ id }} }} }}'
+                )
+                await http.post("/graphql", json={"query": mutation}, headers=headers)
+            ranking_service.mode = "slow"
+            in_flight = asyncio.create_task(
+                http.post("/graphql", json={"query": TIMELINE}, headers=headers)
+            )
+            while not ranking_service.requests:  # noqa: ASYNC110  (another process's doing)
+                await asyncio.sleep(0.01)
+            api.terminate()
+            response = await in_flight
+        assert response.status_code == 200
+        edges = response.json()["data"]["timeline"]["edges"]
+        assert [edge["node"]["body"] for edge in edges] == ["two", "one"]
+        assert await asyncio.wait_for(api.wait(), 20) == 0
+    finally:
+        if api.returncode is None:
+            api.kill()
+            await api.wait()
+        await drop_namespace(settings)
