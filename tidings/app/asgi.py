@@ -1,10 +1,12 @@
 """The ASGI application: Starlette routes, lifespan wiring, and the GraphQL view."""
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any, TypedDict
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -50,6 +52,17 @@ class TidingsGraphQL(GraphQL[Context, None]):
     def __init__(self, verifier: TokenVerifier, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.verifier = verifier
+
+    def parse_json(self, data: str | bytes) -> Any:
+        # Strawberry answers 500 for a body that is valid JSON but not an object
+        # (`0`, `"x"`, `null`) or that is not UTF-8; those are the client's errors.
+        try:
+            parsed = json.loads(data)
+        except ValueError:
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object.")
+        return parsed
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
