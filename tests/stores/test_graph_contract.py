@@ -87,6 +87,17 @@ class GraphContract:
         assert await graph.has_at_least_friends("a", 1)
         assert not await graph.has_at_least_friends("ghost", 1)
 
+    async def test_bulk_loading_users_and_pairs(self, graph: FriendGraph) -> None:
+        await graph.ensure_users(["a", "b", "c", "d"])
+        await graph.create_friendships([("a", "b"), ("c", "a"), ("d", "d")])
+        await graph.ensure_users(["a"])
+        assert await graph.user_summaries(["a", "b", "c", "d"]) == [
+            UserSummary("a", 2),
+            UserSummary("b", 1),
+            UserSummary("c", 1),
+            UserSummary("d", 0),
+        ]
+
     async def test_summaries_keep_order_and_mark_unknown_users(self, graph: FriendGraph) -> None:
         await graph.add_friendship("a", "b")
         await graph.add_friendship("a", "c")

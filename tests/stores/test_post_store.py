@@ -59,7 +59,7 @@ async def test_the_outbox_lists_overdue_posts_until_they_are_fanned_out(
     await services.posts.insert(post(2, "b"), fanout_due=late)
     await services.posts.insert(post(3, "c"), fanout_due=early)
     assert await services.posts.overdue_fanouts(early, 10) == [(1, "a"), (3, "c")]
-    await services.posts.mark_fanned_out(1)
+    await services.posts.mark_fanned_out([1])
     assert await services.posts.overdue_fanouts(late, 10) == [(3, "c"), (2, "b")]
     await services.posts.postpone_fanouts([3], datetime(2026, 2, 1, tzinfo=UTC))
     assert await services.posts.overdue_fanouts(late, 10) == [(2, "b")]

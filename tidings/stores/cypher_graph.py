@@ -28,6 +28,13 @@ class CypherGraph(ABC):
         params = {"id": user_id, "friends": [f for f in friend_ids if f != user_id]}
         await self._rows(cypher.BEFRIEND_MANY, params, read_only=False)
 
+    async def ensure_users(self, user_ids: Sequence[str]) -> None:
+        await self._rows(cypher.ENSURE_USERS, {"ids": list(user_ids)}, read_only=False)
+
+    async def create_friendships(self, pairs: Sequence[tuple[str, str]]) -> None:
+        params = {"pairs": [[a, b] for a, b in pairs if a != b]}
+        await self._rows(cypher.CREATE_FRIENDSHIPS, params, read_only=False)
+
     async def remove_friendship(self, user_id: str, friend_id: str) -> bool:
         params = {"a": user_id, "b": friend_id}
         rows = await self._rows(cypher.REMOVE_FRIENDSHIP, params, read_only=False)

@@ -27,6 +27,17 @@ class FriendGraph(Protocol):
         """Bulk loading: befriends the user with each of these, in one round trip."""
         ...
 
+    async def ensure_users(self, user_ids: Sequence[str]) -> None:
+        """Bulk loading: makes these users known, in one round trip."""
+        ...
+
+    async def create_friendships(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """Bulk loading: befriends each pair of existing users, in one round trip.
+
+        The pairs must not be friends yet (nor repeat): this creates, it does not merge.
+        """
+        ...
+
     async def remove_friendship(self, user_id: str, friend_id: str) -> bool:
         """True if they were friends before."""
         ...

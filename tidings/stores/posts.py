@@ -94,6 +94,11 @@ class PostStore:
         except DuplicateKeyError as error:
             raise PostIdTaken(post.id) from error
 
+    async def insert_many(self, posts: Sequence[PostDocument]) -> None:
+        """Bulk loading of history: already fanned out as far as the outbox cares."""
+        if posts:
+            await self._posts.insert_many([post.to_mongo() for post in posts], ordered=False)
+
     async def get_many(self, ids: Sequence[int]) -> dict[int, PostDocument]:
         """One round trip for any number of ids; missing ids are absent from the result."""
         if not ids:
@@ -130,8 +135,11 @@ class PostStore:
         )
         return [doc["_id"] async for doc in cursor]
 
-    async def mark_fanned_out(self, post_id: int) -> None:
-        await self._flags.update_one({"_id": post_id}, {"$unset": {FANOUT_DUE: ""}})
+    async def mark_fanned_out(self, post_ids: Sequence[int]) -> None:
+        if post_ids:
+            await self._flags.update_many(
+                {"_id": {"$in": list(post_ids)}}, {"$unset": {FANOUT_DUE: ""}}
+            )
 
     async def overdue_fanouts(self, now: datetime, limit: int) -> list[tuple[int, str]]:
         """(id, author) of posts whose fan-out should have finished by `now`."""

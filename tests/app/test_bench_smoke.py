@@ -1,0 +1,46 @@
+"""`tidings bench` at its tiny size against a real stack: a complete report, not timings."""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from tests.app.processes import api_process, worker_process
+from tests.conftest import drop_namespace
+from tidings.app.bench import TINY, run_bench
+from tidings.app.settings import Settings
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+async def test_the_tiny_bench_produces_a_complete_report(
+    settings: Settings, tmp_path: Path
+) -> None:
+    settings = settings.model_copy(update={"celebrity_threshold": 20})
+    api, base = await api_process(settings, tmp_path / "api.log")
+    worker = await worker_process(settings, tmp_path / "worker.log")
+    try:
+        report = await run_bench(
+            settings, f"{base}/graphql", TINY, settings.require_jwt_secret(), tmp_path / "logs"
+        )
+    finally:
+        for process in (api, worker):
+            process.terminate()
+        await asyncio.gather(api.wait(), worker.wait())
+        await drop_namespace(settings)
+
+    read = report["read"]
+    for name in ("first_page", "deep_page", "ceiling_a_static_strawberry"):
+        assert read[name]["requests"] > 0
+        assert read[name]["errors"] == 0
+        assert read[name]["p50_ms"] > 0
+    assert set(read["strategies_c"]) >= {"pure_push", "pure_pull", "hybrid"}
+    write = report["write"]
+    assert write["lagged_posts_seen"] == write["posts"] > 0
+    fanout = report["fanout"]
+    assert fanout["1_worker"]["deliveries_per_s"] > 0
+    assert fanout["2_worker"]["deliveries_per_s"] > 0
+    assert fanout["ceiling_b_raw_zadd"]["zadd_per_s"] > 0
+    assert report["memory"]["bytes_per_entry"] > 0
+    assert report["celebrities"]["10x_threshold"]["friends"] == 200
+    assert {target["met"] for target in report["targets"].values()} <= {True, False}

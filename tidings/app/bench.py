@@ -1,0 +1,605 @@
+"""`tidings bench`: measure a running stack, and the ceilings it is judged against.
+
+Every figure is printed beside its ceiling, as a ratio, from the same run on the
+same machine, so noise between runs cancels out:
+
+- read: first and deep timeline pages through the API at a concurrency, against
+  (a) Strawberry serving 20 static posts through the same ASGI stack;
+- fan-out: deliveries per second per worker process, with 1 and 2 workers, against
+  (b) raw pipelined ZADD into the same Redis;
+- strategies: pure push, pure pull and the hybrid read on the same data (c);
+- write: createPost rate and post-to-timeline lag at a fixed write rate;
+- memory: Redis bytes per timeline entry at the cap;
+- celebrities: the worker's cost for a celebrity's post, at 1x and 10x the threshold.
+
+Reads and writes go to the running API and its namespace, with users prefixed by a
+run id. Fan-out, ZADD and memory work in a namespace of the bench's own, with
+workers it starts itself, and are deleted afterwards.
+"""
+
+import asyncio
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from tidings.app.auth import issue_token
+from tidings.app.devstack import ChildProcess, free_port
+from tidings.app.services import Services, open_services
+from tidings.app.settings import Settings
+from tidings.feed.friend_lists import friend_ids
+from tidings.feed.queue import GROUP, FanoutJob, JobKind
+
+PAGE = """query($after: String) { timeline(first: 20, after: $after) {
+  edges { cursor node { id body createdAt client author { id friendCount } } }
+  pageInfo { hasNextPage endCursor } } }"""
+CREATE = 'mutation { createPost(input: {body: "benchmark post"}) { post { id } } }'
+
+
+@dataclass(frozen=True)
+class BenchSize:
+    readers: int = 40
+    authors: int = 200  # every reader's friends
+    posts_per_author: int = 5
+    read_seconds: float = 8.0
+    concurrency: int = 8
+    writers: int = 100
+    followers: int = 200  # every writer's friends
+    write_rate: float = 100.0
+    write_seconds: float = 8.0
+    fanout_posts: int = 300
+    fanout_friends: int = 200
+    memory_timelines: int = 50
+    timeline_cap: int = 800
+    zadd_batches: int = 50
+
+
+TINY = BenchSize(
+    readers=2,
+    authors=5,
+    posts_per_author=2,
+    read_seconds=0.5,
+    concurrency=2,
+    writers=3,
+    followers=5,
+    write_rate=10,
+    write_seconds=0.5,
+    fanout_posts=5,
+    fanout_friends=5,
+    memory_timelines=2,
+    timeline_cap=50,
+    zadd_batches=2,
+)
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def latency_summary(samples_ms: list[float]) -> dict[str, float]:
+    return {
+        "p50_ms": round(percentile(samples_ms, 0.50), 2),
+        "p95_ms": round(percentile(samples_ms, 0.95), 2),
+        "p99_ms": round(percentile(samples_ms, 0.99), 2),
+    }
+
+
+def ratio(value: float, ceiling: float) -> float:
+    return round(value / ceiling, 3) if ceiling else float("nan")
+
+
+async def load(
+    seconds: float, concurrency: int, request: Callable[[], Awaitable[None]]
+) -> dict[str, float]:
+    """Closed-loop load: `concurrency` clients, each sending its next request on reply."""
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+
+    async def client() -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            try:
+                await request()
+            except (httpx.HTTPError, RuntimeError):
+                errors += 1
+                continue
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": round(len(latencies) / elapsed, 1),
+        **latency_summary(latencies),
+    }
+
+
+class Bench:
+    def __init__(
+        self, settings: Settings, api_url: str, size: BenchSize, secret: str, logs: Path
+    ) -> None:
+        self.settings = settings
+        self.api_url = api_url
+        self.size = size
+        self.secret = secret
+        self.logs = logs
+        self.run = uuid.uuid4().hex[:6]
+        self.rng = random.Random(11)
+
+    def user(self, role: str, index: int) -> str:
+        return f"bench{self.run}-{role}{index}"
+
+    async def graphql(
+        self, http: httpx.AsyncClient, user: str, query: str, variables: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        token = issue_token(user, self.secret, 3_600)
+        response = await http.post(
+            self.api_url,
+            json={"query": query, "variables": variables or {}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        body: dict[str, Any] = response.json()
+        if response.status_code != 200 or "errors" in body:
+            raise RuntimeError(f"the API answered {response.status_code}: {body}")
+        data: dict[str, Any] = body["data"]
+        return data
+
+    # -- read --------------------------------------------------------------------------
+
+    async def read(self, services: Services, http: httpx.AsyncClient) -> dict[str, Any]:
+        size = self.size
+        readers = [self.user("reader", i) for i in range(size.readers)]
+        authors = [self.user("author", i) for i in range(size.authors)]
+        await services.graph.ensure_users(readers + authors)
+        for reader in readers:
+            await services.graph.befriend_many(reader, authors)
+        posts = []
+        for author in authors:
+            for _ in range(size.posts_per_author):
+                posts.append(await services.post_service.create(author, "x" * 80, None))
+        # Deep cursors: well inside each reader's history, found by paging as a client would.
+        deep: dict[str, str | None] = {}
+        depth = max(1, min(len(posts), size.timeline_cap) * 3 // 4 // 20)
+        for reader in readers:
+            after = None
+            for _ in range(depth):
+                page = (await self.graphql(http, reader, PAGE, {"after": after}))["timeline"]
+                after = page["pageInfo"]["endCursor"] or after
+            deep[reader] = after
+
+        async def first_page() -> None:
+            await self.graphql(http, self.rng.choice(readers), PAGE, None)
+
+        async def deep_page() -> None:
+            reader = self.rng.choice(readers)
+            await self.graphql(http, reader, PAGE, {"after": deep[reader]})
+
+        results: dict[str, Any] = {
+            "first_page": await load(size.read_seconds, size.concurrency, first_page),
+            "deep_page": await load(size.read_seconds, size.concurrency, deep_page),
+        }
+        ceiling = await self.static_ceiling(http)
+        results["ceiling_a_static_strawberry"] = ceiling
+        results["first_page"]["ratio_to_a"] = ratio(results["first_page"]["rps"], ceiling["rps"])
+        results["deep_page"]["ratio_to_a"] = ratio(results["deep_page"]["rps"], ceiling["rps"])
+        results["strategies_c"] = await self.strategies(services, readers)
+        return results
+
+    async def static_ceiling(self, http: httpx.AsyncClient) -> dict[str, float]:
+        port = free_port()
+        argv = [
+            sys.executable, "-m", "uvicorn", "--factory", "tidings.app.bench_ceiling:create_app",
+            "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+            "--log-level", "warning",
+        ]  # fmt: skip
+        server = ChildProcess("ceiling", argv, self.logs / "ceiling.log", dict(os.environ))
+        url = f"http://127.0.0.1:{port}/graphql"
+        try:
+            await asyncio.to_thread(server.wait_until, lambda: _listening(port), 30)
+
+            async def static_page() -> None:
+                response = await http.post(url, json={"query": PAGE})
+                assert response.status_code == 200
+
+            return await load(self.size.read_seconds, self.size.concurrency, static_page)
+        finally:
+            server.stop()
+
+    async def strategies(self, services: Services, readers: list[str]) -> dict[str, Any]:
+        """The same first page three ways, in-process, so only the strategy differs."""
+
+        async def recent(authors: Any, before: int | None, limit: int) -> Any:
+            return await services.posts.recent_by_authors(authors, before, limit)
+
+        async def push() -> None:
+            read = await services.timelines.read(self.rng.choice(readers), None, 21)
+            await services.posts.get_many(read.post_ids[:20])
+
+        async def pull() -> None:
+            reader = self.rng.choice(readers)
+            authors = [reader, *await friend_ids(services.graph, reader)]
+            await services.posts.recent_by_authors(authors, None, 21)
+
+        async def hybrid() -> None:
+            page = await services.home.page(self.rng.choice(readers), None, 20, recent)
+            await services.posts.get_many(page.post_ids)
+
+        seconds = self.size.read_seconds / 2
+        figures: dict[str, Any] = {
+            "pure_push": await load(seconds, 1, push),
+            "pure_pull": await load(seconds, 1, pull),
+            "hybrid": await load(seconds, 1, hybrid),
+        }
+        figures["pull_over_push_latency"] = ratio(
+            figures["pure_pull"]["p50_ms"], figures["pure_push"]["p50_ms"]
+        )
+        figures["writes_per_post"] = {
+            "pure_push": self.size.authors,
+            "pure_pull": 0,
+            "hybrid": f"{self.size.authors} below the celebrity threshold, 0 above it",
+        }
+        return figures
+
+    # -- write -------------------------------------------------------------------------
+
+    async def write(self, services: Services, http: httpx.AsyncClient) -> dict[str, Any]:
+        size = self.size
+        writers = [self.user("writer", i) for i in range(size.writers)]
+        followers = [self.user("follower", i) for i in range(size.followers)]
+        await services.graph.ensure_users(writers + followers)
+        for writer in writers:
+            await services.graph.befriend_many(writer, followers)
+        now = time.time()
+        for follower in followers:
+            await services.timelines.build(follower, [], now)
+        watched = followers[0]
+        create_ms: list[float] = []
+        lag_ms: list[float] = []
+        trackers: list[asyncio.Task[None]] = []
+
+        async def track(post_id: int, returned: float) -> None:
+            key = services.timelines.key(watched)
+            deadline = returned + 30
+            while time.perf_counter() < deadline:
+                if await services.redis.zscore(key, str(post_id)) is not None:
+                    lag_ms.append((time.perf_counter() - returned) * 1000)
+                    return
+                await asyncio.sleep(0.002)
+
+        async def one_post(writer: str) -> None:
+            started = time.perf_counter()
+            data = await self.graphql(http, writer, CREATE, None)
+            returned = time.perf_counter()
+            create_ms.append((returned - started) * 1000)
+            post_id = int(data["createPost"]["post"]["id"])
+            trackers.append(asyncio.create_task(track(post_id, returned)))
+
+        interval = 1 / size.write_rate
+        total = int(size.write_rate * size.write_seconds)
+        started = time.perf_counter()
+        sends = []
+        for n in range(total):
+            # Open loop: posts go out on schedule, whether or not earlier ones returned.
+            await asyncio.sleep(max(0.0, started + n * interval - time.perf_counter()))
+            sends.append(asyncio.create_task(one_post(writers[n % len(writers)])))
+        await asyncio.gather(*sends)
+        elapsed = time.perf_counter() - started
+        await asyncio.gather(*trackers)
+        return {
+            "target_posts_per_s": size.write_rate,
+            "friends_per_author": size.followers,
+            "posts": total,
+            "achieved_posts_per_s": round(total / elapsed, 1),
+            "create": latency_summary(create_ms),
+            "lag_to_timeline": latency_summary(lag_ms),
+            "lagged_posts_seen": len(lag_ms),
+        }
+
+    # -- fan-out, ZADD ceiling, memory, celebrities (own namespace) -----------------------
+
+    def own_settings(self) -> Settings:
+        namespace = f"bench{self.run}"
+        return self.settings.model_copy(
+            update={
+                "namespace": namespace,
+                "graph_url": _with_path(self.settings.graph_url, namespace),
+                "mongo_uri": _with_path(self.settings.mongo_uri, namespace),
+                "timeline_max": self.size.timeline_cap,
+            }
+        )
+
+    async def fanout(self, own: Services, own_settings: Settings) -> dict[str, Any]:
+        size = self.size
+        authors = [f"fan-author{i}" for i in range(10)]
+        friends = [f"fan-friend{i}" for i in range(size.fanout_friends)]
+        await own.graph.ensure_users(authors + friends)
+        for author in authors:
+            await own.graph.befriend_many(author, friends)
+        now = time.time()
+        for user in friends + authors:
+            await own.timelines.build(user, [], now)
+        results: dict[str, Any] = {}
+        post_base = 1 << 40
+        for workers in (1, 2):
+            processes = [self.worker(own_settings, n) for n in range(workers)]
+            try:
+                await self.wait_for_consumers(own, workers)
+                started = time.perf_counter()
+                async with own.redis.pipeline(transaction=False) as pipe:
+                    for n in range(size.fanout_posts):
+                        pipe.xadd(
+                            own.queue.stream,
+                            {
+                                "kind": JobKind.POST.value,
+                                "post_id": str(post_base + n),
+                                "author_id": authors[n % len(authors)],
+                            },
+                        )
+                    await pipe.execute()
+                while await own.redis.xlen(own.queue.stream):  # noqa: ASYNC110  (polls workers)
+                    await asyncio.sleep(0.005)
+                elapsed = time.perf_counter() - started
+            finally:
+                for process in processes:
+                    process.stop()
+            deliveries = size.fanout_posts * (size.fanout_friends + 1)
+            results[f"{workers}_worker"] = {
+                "deliveries": deliveries,
+                "deliveries_per_s": round(deliveries / elapsed),
+                "per_worker_per_s": round(deliveries / elapsed / workers),
+            }
+            post_base += size.fanout_posts
+            await own.redis.delete(own.queue.stream)  # a fresh group for the next round
+            await own.queue.ensure_group()
+        return results
+
+    def worker(self, own_settings: Settings, index: int) -> ChildProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TIDINGS_")}
+        env |= {
+            "TIDINGS_REDIS_URL": own_settings.redis_url,
+            "TIDINGS_GRAPH_URL": own_settings.graph_url,
+            "TIDINGS_MONGO_URI": own_settings.mongo_uri,
+            "TIDINGS_NAMESPACE": own_settings.namespace,
+            "TIDINGS_TIMELINE_MAX": str(own_settings.timeline_max),
+            "TIDINGS_CELEBRITY_THRESHOLD": str(own_settings.celebrity_threshold),
+            "TIDINGS_LOG_LEVEL": "WARNING",
+        }
+        tidings = str(Path(sys.executable).with_name("tidings"))
+        return ChildProcess(f"worker{index}", [tidings, "worker"], self.logs / f"w{index}.log", env)
+
+    async def wait_for_consumers(self, own: Services, count: int) -> None:
+        await own.queue.ensure_group()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            consumers: Any = await own.redis.xinfo_consumers(own.queue.stream, GROUP)
+            if len(consumers) >= count:
+                return
+            await asyncio.sleep(0.05)
+        raise RuntimeError("bench workers did not start")
+
+    async def zadd_ceiling(self, own: Services) -> dict[str, float]:
+        keys = [f"{own.settings.namespace}:zadd:{{{i}}}" for i in range(1_000)]
+        post_id = 1 << 45
+        started = time.perf_counter()
+        for batch in range(self.size.zadd_batches):
+            async with own.redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.zadd(key, {str(post_id + batch): post_id + batch})
+                await pipe.execute()
+        elapsed = time.perf_counter() - started
+        await own.redis.delete(*keys)
+        return {"zadd_per_s": round(len(keys) * self.size.zadd_batches / elapsed)}
+
+    async def memory(self, own: Services) -> dict[str, Any]:
+        cap = self.size.timeline_cap
+        base = 1 << 46
+        users = [f"mem{i}" for i in range(self.size.memory_timelines)]
+        for user in users:
+            ids = [base + self.rng.randrange(1 << 30) for _ in range(cap)]
+            await own.timelines.build(user, ids, time.time())
+        sizes = [await own.redis.memory_usage(own.timelines.key(u), samples=0) or 0 for u in users]
+        entries = [await own.timelines.size(u) for u in users]
+        encoding = await own.redis.object("encoding", own.timelines.key(users[0]))
+        config: Any = await own.redis.config_get("zset-max-listpack-entries")
+        return {
+            "cap": cap,
+            "bytes_per_entry": round(
+                statistics.mean(s / n for s, n in zip(sizes, entries, strict=True)), 1
+            ),
+            "encoding": encoding,
+            "zset_max_listpack_entries": int(config["zset-max-listpack-entries"]),
+        }
+
+    async def celebrities(self, own: Services) -> dict[str, Any]:
+        threshold = own.settings.celebrity_threshold
+        results: dict[str, Any] = {}
+        for multiple in (1, 10):
+            author = f"celebrity{multiple}"
+            fans = [f"fan{multiple}-{i}" for i in range(threshold * multiple)]
+            for start in range(0, len(fans), 5_000):
+                await own.graph.befriend_many(author, fans[start : start + 5_000])
+            samples = []
+            for n in range(20):
+                job = FanoutJob("0-0", JobKind.POST, author, (1 << 44) + n)
+                started = time.perf_counter()
+                await own.fanout.handle(job)
+                samples.append((time.perf_counter() - started) * 1000)
+            results[f"{multiple}x_threshold"] = {
+                "friends": len(fans),
+                "worker_ms_per_post_p50": round(percentile(samples, 0.5), 2),
+            }
+        results["ratio_10x_to_1x"] = ratio(
+            results["10x_threshold"]["worker_ms_per_post_p50"],
+            results["1x_threshold"]["worker_ms_per_post_p50"],
+        )
+        return results
+
+
+def _with_path(url: str, path: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{path}", parts.query, ""))
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def targets(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    read, fan, write, memory = report["read"], report["fanout"], report["write"], report["memory"]
+    per_worker = fan["1_worker"]["per_worker_per_s"]
+    return {
+        "first page >= 60% of ceiling (a)": {
+            "value": read["first_page"]["ratio_to_a"],
+            "met": read["first_page"]["ratio_to_a"] >= 0.6,
+        },
+        "fan-out per worker >= 50% of ceiling (b)": {
+            "value": fan["ratio_to_b"],
+            "met": fan["ratio_to_b"] >= 0.5,
+        },
+        "lag p99 < 0.5 s at the write rate": {
+            "value": write["lag_to_timeline"]["p99_ms"],
+            "met": write["lag_to_timeline"]["p99_ms"] < 500,
+        },
+        "<= 25 bytes per timeline entry at the cap": {
+            "value": memory["bytes_per_entry"],
+            "met": memory["bytes_per_entry"] <= 25,
+        },
+        "celebrity post cost flat in friend count (10x / 1x <= 1.5)": {
+            "value": report["celebrities"]["ratio_10x_to_1x"],
+            "met": report["celebrities"]["ratio_10x_to_1x"] <= 1.5,
+        },
+        "_per_worker_deliveries_per_s": {"value": per_worker, "met": True},
+    }
+
+
+async def run_bench(
+    settings: Settings, api_url: str, size: BenchSize, secret: str, logs: Path
+) -> dict[str, Any]:
+    await asyncio.to_thread(logs.mkdir, parents=True, exist_ok=True)
+    bench = Bench(settings, api_url, size, secret, logs)
+    report: dict[str, Any] = {"size": asdict(size), "api": api_url}
+    limits = httpx.Limits(max_connections=size.concurrency * 2)
+    async with (
+        open_services(settings.model_copy(update={"post_rate": 1_000_000})) as services,
+        httpx.AsyncClient(timeout=30, limits=limits) as http,
+    ):
+        report["read"] = await bench.read(services, http)
+        report["write"] = await bench.write(services, http)
+    own_settings = bench.own_settings()
+    async with open_services(own_settings) as own:
+        try:
+            report["fanout"] = await bench.fanout(own, own_settings)
+            report["fanout"]["ceiling_b_raw_zadd"] = await bench.zadd_ceiling(own)
+            report["fanout"]["ratio_to_b"] = ratio(
+                report["fanout"]["1_worker"]["per_worker_per_s"],
+                report["fanout"]["ceiling_b_raw_zadd"]["zadd_per_s"],
+            )
+            report["memory"] = await bench.memory(own)
+            report["celebrities"] = await bench.celebrities(own)
+        finally:
+            keys = [key async for key in own.redis.scan_iter(match=f"{own_settings.namespace}:*")]
+            for start in range(0, len(keys), 1_000):
+                await own.redis.delete(*keys[start : start + 1_000])
+            await own.graph.drop()
+            await own.mongo.drop_database(own_settings.namespace)
+    report["targets"] = targets(report)
+    return report
+
+
+def render(report: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    read, write, fan = report["read"], report["write"], report["fanout"]
+    ceiling = read["ceiling_a_static_strawberry"]
+    table = Table(title="Reads through the API (1 API process)")
+    for column in ("query", "req/s", "p50 ms", "p95 ms", "p99 ms", "ratio to (a)"):
+        table.add_column(column)
+    for name in ("first_page", "deep_page"):
+        row = read[name]
+        table.add_row(
+            name, str(row["rps"]), str(row["p50_ms"]), str(row["p95_ms"]), str(row["p99_ms"]),
+            str(row["ratio_to_a"]),
+        )  # fmt: skip
+    table.add_row(
+        "(a) static Strawberry", str(ceiling["rps"]), str(ceiling["p50_ms"]),
+        str(ceiling["p95_ms"]), str(ceiling["p99_ms"]), "1",
+    )  # fmt: skip
+    console.print(table)
+
+    strategies = read["strategies_c"]
+    table = Table(title="(c) One first page three ways, in-process")
+    for column in ("strategy", "p50 ms", "p99 ms", "timeline writes per post"):
+        table.add_column(column)
+    for name in ("pure_push", "pure_pull", "hybrid"):
+        row = strategies[name]
+        writes = str(strategies["writes_per_post"][name])
+        table.add_row(name, str(row["p50_ms"]), str(row["p99_ms"]), writes)
+    console.print(table)
+
+    table = Table(title="Writes")
+    for column in ("figure", "value"):
+        table.add_column(column)
+    table.add_row("target rate (posts/s)", str(write["target_posts_per_s"]))
+    table.add_row("achieved rate (posts/s)", str(write["achieved_posts_per_s"]))
+    table.add_row("friends per author", str(write["friends_per_author"]))
+    table.add_row(
+        "createPost p50 / p99 ms", f"{write['create']['p50_ms']} / {write['create']['p99_ms']}"
+    )
+    lag = write["lag_to_timeline"]
+    table.add_row("post-to-timeline lag p50 / p99 ms", f"{lag['p50_ms']} / {lag['p99_ms']}")
+    console.print(table)
+
+    table = Table(title="Fan-out")
+    for column in ("workers", "deliveries/s", "per worker/s", "ratio to (b)"):
+        table.add_column(column)
+    zadd = fan["ceiling_b_raw_zadd"]["zadd_per_s"]
+    for workers in (1, 2):
+        row = fan[f"{workers}_worker"]
+        table.add_row(
+            str(workers), str(row["deliveries_per_s"]), str(row["per_worker_per_s"]),
+            str(ratio(row["per_worker_per_s"], zadd)),
+        )  # fmt: skip
+    table.add_row("(b) raw pipelined ZADD", str(zadd), str(zadd), "1")
+    console.print(table)
+
+    memory, celebrities = report["memory"], report["celebrities"]
+    console.print(
+        f"Memory: {memory['bytes_per_entry']} bytes per entry at a cap of {memory['cap']} "
+        f"({memory['encoding']}, zset-max-listpack-entries {memory['zset_max_listpack_entries']})"
+    )
+    console.print(
+        "Celebrity post, worker cost p50: "
+        f"{celebrities['1x_threshold']['worker_ms_per_post_p50']} ms at 1x the threshold, "
+        f"{celebrities['10x_threshold']['worker_ms_per_post_p50']} ms at 10x"
+    )
+    table = Table(title="Targets")
+    for column in ("target", "value", "met"):
+        table.add_column(column)
+    for name, target in report["targets"].items():
+        if not name.startswith("_"):
+            table.add_row(name, str(target["value"]), "yes" if target["met"] else "NO")
+    console.print(table)

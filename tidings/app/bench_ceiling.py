@@ -1,0 +1,78 @@
+"""Ceiling (a) of `tidings bench`: Strawberry serving 20 static posts, with the same
+fields as a timeline page, through the same Starlette + Strawberry + uvicorn stack.
+Nothing is stored or looked up, so no timeline read can be faster than this."""
+
+from datetime import UTC, datetime
+
+import strawberry
+from starlette.applications import Starlette
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+from strawberry.extensions import ParserCache, ValidationCache
+
+
+@strawberry.type
+class User:
+    id: strawberry.ID
+    friend_count: int
+
+
+@strawberry.type
+class Post:
+    id: strawberry.ID
+    body: str
+    created_at: datetime
+    client: str | None
+    author: User
+
+
+@strawberry.type
+class PostEdge:
+    cursor: str
+    node: Post
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class PostConnection:
+    edges: list[PostEdge]
+    page_info: PageInfo
+
+
+def _page() -> PostConnection:
+    now = datetime.now(UTC)
+    edges = [
+        PostEdge(
+            cursor=f"AAAAAAAAAAAAAAAAAAAAAAAA{i:03d}",
+            node=Post(
+                id=strawberry.ID(str(116_600_970_190_912 + i)),
+                body="x" * 80,
+                created_at=now,
+                client=None,
+                author=User(id=strawberry.ID(f"author{i}"), friend_count=200),
+            ),
+        )
+        for i in range(20)
+    ]
+    return PostConnection(edges=edges, page_info=PageInfo(has_next_page=True, end_cursor="x"))
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def timeline(self, first: int = 20, after: str | None = None) -> PostConnection:
+        return _page()
+
+
+def create_app() -> Starlette:
+    schema = strawberry.Schema(
+        query=Query,
+        extensions=[lambda: ParserCache(maxsize=1_000), lambda: ValidationCache(maxsize=1_000)],
+    )
+    graphql = GraphQL[None, None](schema, graphql_ide=None)
+    return Starlette(routes=[Route("/graphql", graphql, methods=["GET", "POST"])])
