@@ -145,3 +145,13 @@ async def test_browser_gets_graphiql(api: Api) -> None:
     response = await api.http.get("/graphql", headers={"Accept": "text/html"})
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
+
+
+async def test_health_and_readiness(api: Api) -> None:
+    assert (await api.http.get("/healthz")).json() == {"status": "ok"}
+    ready = await api.http.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {
+        "ready": True,
+        "stores": {"redis": "ok", "mongodb": "ok", "graph": "ok"},
+    }

@@ -1,5 +1,6 @@
 """The ASGI application: Starlette routes, lifespan wiring, and the GraphQL view."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -94,7 +95,28 @@ class TidingsGraphQL(GraphQL[Context, None]):
 
 
 async def health(_request: Request) -> Response:
+    """Liveness: the process answers."""
     return JSONResponse({"status": "ok"})
+
+
+async def readiness(request: Request) -> Response:
+    """Readiness: every store answers within a short timeout."""
+    backends: Backends = request.state.backends
+    checks = {
+        "redis": backends.live.ping(),
+        "mongodb": backends.posts.ping(),
+        "graph": backends.graph.user_summaries(["readiness-probe"]),
+    }
+    results: dict[str, str] = {}
+    for name, check in checks.items():
+        try:
+            async with asyncio.timeout(2):
+                await check
+            results[name] = "ok"
+        except Exception as error:  # any failure means not ready, whatever its kind
+            results[name] = type(error).__name__
+    ready = all(result == "ok" for result in results.values())
+    return JSONResponse({"ready": ready, "stores": results}, status_code=200 if ready else 503)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -138,6 +160,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health),
+            Route("/readyz", readiness),
         ],
         lifespan=lifespan,
         middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],

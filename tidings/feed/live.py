@@ -104,6 +104,9 @@ class LiveHub:
                 await task
         await self._pubsub.aclose()  # type: ignore[no-untyped-call]
 
+    async def ping(self) -> None:
+        await self._redis.ping()
+
     @property
     def channel_count(self) -> int:
         return len(self._by_channel)

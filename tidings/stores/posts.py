@@ -88,6 +88,9 @@ class PostStore:
                 index={"name": _RETENTION, "expireAfterSeconds": expire_after},
             )
 
+    async def ping(self) -> None:
+        await self._posts.database.command("ping")
+
     async def insert(self, post: PostDocument, fanout_due: datetime) -> None:
         try:
             await self._posts.insert_one({**post.to_mongo(), FANOUT_DUE: fanout_due})
