@@ -23,7 +23,7 @@ from tidings.app.settings import Settings
 from tidings.feed.ids import post_id_time, smallest_post_id_at
 from tidings.stores.posts import PostDocument
 
-BATCH = 20_000
+BATCH = 10_000
 
 
 class SeedConflict(Exception):

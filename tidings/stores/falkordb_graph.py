@@ -28,6 +28,8 @@ class FalkorDBGraph(CypherGraph):
             max_connections=32,
             timeout=5,
             socket_connect_timeout=5,
+            # Reads and writes of one query; bulk loads run for seconds per batch.
+            socket_timeout=30,
         )
         return cls(pool, name)
 
