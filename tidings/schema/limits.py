@@ -33,13 +33,17 @@ class PageSizeRule(ValidationRule):
 def limit_extensions(
     *, max_depth: int, max_aliases: int, max_tokens: int, introspection: bool
 ) -> list[Callable[[], SchemaExtension]]:
-    extensions: list[Callable[[], SchemaExtension]] = [
-        # Before the parser cache: the token limit is a parse option.
-        lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
-        lambda: QueryDepthLimiter(max_depth=max_depth),
-        lambda: AddValidationRules([PageSizeRule]),
+    # The limiters build their rule classes when constructed. Built once here and
+    # shared, so the validation cache, which is keyed on the rules, hits.
+    rules = [
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+        PageSizeRule,
     ]
     if not introspection:
-        extensions.append(DisableIntrospection)
-    return extensions
+        rules += DisableIntrospection().validation_rules
+    return [
+        # Before the parser cache: the token limit is a parse option.
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: AddValidationRules(rules),
+    ]
