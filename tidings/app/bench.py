@@ -160,15 +160,24 @@ class Bench:
         data: dict[str, Any] = body["data"]
         return data
 
+    async def circle(
+        self, services: Services, role: str, count: int, friend_role: str, friends: int
+    ) -> tuple[list[str], list[str]]:
+        """`count` users, each befriended with the same `friends` others."""
+        members = [self.user(role, i) for i in range(count)]
+        others = [self.user(friend_role, i) for i in range(friends)]
+        await services.graph.ensure_users(members + others)
+        for member in members:
+            await services.graph.befriend_many(member, others)
+        return members, others
+
     # -- read --------------------------------------------------------------------------
 
     async def read(self, services: Services, http: httpx.AsyncClient) -> dict[str, Any]:
         size = self.size
-        readers = [self.user("reader", i) for i in range(size.readers)]
-        authors = [self.user("author", i) for i in range(size.authors)]
-        await services.graph.ensure_users(readers + authors)
-        for reader in readers:
-            await services.graph.befriend_many(reader, authors)
+        readers, authors = await self.circle(
+            services, "reader", size.readers, "author", size.authors
+        )
         posts = []
         for author in authors:
             for _ in range(size.posts_per_author):
@@ -260,11 +269,9 @@ class Bench:
 
     async def write(self, services: Services, http: httpx.AsyncClient) -> dict[str, Any]:
         size = self.size
-        writers = [self.user("writer", i) for i in range(size.writers)]
-        followers = [self.user("follower", i) for i in range(size.followers)]
-        await services.graph.ensure_users(writers + followers)
-        for writer in writers:
-            await services.graph.befriend_many(writer, followers)
+        writers, followers = await self.circle(
+            services, "writer", size.writers, "follower", size.followers
+        )
         now = time.time()
         for follower in followers:
             await services.timelines.build(follower, [], now)
