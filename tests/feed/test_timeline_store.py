@@ -1,5 +1,7 @@
 import time
 
+import pytest
+
 from tidings.app.services import Services
 from tidings.feed.timeline import TimelineStore
 
@@ -10,8 +12,13 @@ async def ids(timelines: TimelineStore, user: str, before: int | None = None) ->
     return (await timelines.read(user, before, 1_000)).post_ids
 
 
-async def test_fan_out_reaches_only_built_timelines_of_active_readers(services: Services) -> None:
-    timelines = services.timelines
+@pytest.mark.parametrize("readers_per_call", [1, 2, 250])
+async def test_fan_out_reaches_only_built_timelines_of_active_readers(
+    services: Services, readers_per_call: int
+) -> None:
+    timelines = TimelineStore(
+        services.redis, services.settings.namespace, 800, 3_600, readers_per_call=readers_per_call
+    )
     now = time.time()
     await timelines.build("active", [], now)
     await timelines.build("away", [], now - 10 * DAY)

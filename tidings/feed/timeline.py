@@ -20,19 +20,30 @@ from tidings.feed.live import live_key, user_channel
 
 SENTINEL = "0"
 
-# KEYS: timeline, last-read, live mark. ARGV: post id, cap, active-since (unix
-# seconds, 0 = any), the reader's live channel. Announces the post only to readers
-# with a live subscription somewhere, so the others cost no publish.
+# KEYS: (timeline, last-read, live mark) for each reader. ARGV: post id, cap,
+# active-since (unix seconds, 0 = any), the prefix of readers' live channels.
+# Announces the post only to readers with a live subscription somewhere, so the
+# others cost no publish. Returns how many timelines received the post.
 _FAN_OUT = """
-if tonumber(ARGV[3]) > 0 then
-  local seen = tonumber(redis.call('GET', KEYS[2]))
-  if not seen or seen < tonumber(ARGV[3]) then return 0 end
+local post, cap, since, prefix = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local delivered = 0
+for i = 1, #KEYS, 3 do
+  local timeline = KEYS[i]
+  local active = true
+  if since > 0 then
+    local seen = tonumber(redis.call('GET', KEYS[i + 1]))
+    active = seen ~= nil and seen >= since
+  end
+  if active and redis.call('ZSCORE', timeline, '0') then
+    redis.call('ZADD', timeline, post, post)
+    redis.call('ZREMRANGEBYRANK', timeline, 1, -(cap + 1))
+    if redis.call('EXISTS', KEYS[i + 2]) == 1 then
+      redis.call('PUBLISH', prefix .. string.match(timeline, '{.*}$'), post)
+    end
+    delivered = delivered + 1
+  end
 end
-if not redis.call('ZSCORE', KEYS[1], '0') then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[1])
-redis.call('ZREMRANGEBYRANK', KEYS[1], 1, -(tonumber(ARGV[2]) + 1))
-if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('PUBLISH', ARGV[4], ARGV[1]) end
-return 1
+return delivered
 """
 
 # KEYS: timeline. ARGV: cap, then post ids. Adds only to a built timeline.
@@ -58,8 +69,20 @@ class TimelineRead:
 
 
 class TimelineStore:
-    def __init__(self, redis: "Redis", namespace: str, max_length: int, keep_seconds: int) -> None:
+    def __init__(
+        self,
+        redis: "Redis",
+        namespace: str,
+        max_length: int,
+        keep_seconds: int,
+        *,
+        readers_per_call: int = 250,
+    ) -> None:
         self._redis = redis
+        # Readers per script call. One command for many readers costs the client a
+        # third of the encoding of one command each (py-spy: encoding bounds the
+        # worker). Redis Cluster needs 1: one call may only touch one slot.
+        self._readers_per_call = readers_per_call
         self._namespace = namespace
         self._max_length = max_length
         # Timelines of users who stop reading expire with their activity.
@@ -84,16 +107,21 @@ class TimelineStore:
         """
         if not user_ids:
             return 0
+        # Ids are below 2**53, so the score is exact as a double.
+        prefix = user_channel(self._namespace, "")[: -len("{}")]
+        args: list[str | int | float] = [post_id, self._max_length, active_since, prefix]
+        step = self._readers_per_call
         async with self._redis.pipeline(transaction=False) as pipe:
-            for user_id in user_ids:
+            for start in range(0, len(user_ids), step):
                 keys = [
-                    self.key(user_id),
-                    self._last_read_key(user_id),
-                    live_key(self._namespace, user_id),
+                    key
+                    for user_id in user_ids[start : start + step]
+                    for key in (
+                        self.key(user_id),
+                        self._last_read_key(user_id),
+                        live_key(self._namespace, user_id),
+                    )
                 ]
-                channel = user_channel(self._namespace, user_id)
-                # Ids are below 2**53, so the score is exact as a double.
-                args: list[str | int | float] = [post_id, self._max_length, active_since, channel]
                 await self._fan_out(keys, args, client=pipe)
             results = await pipe.execute()
         return sum(int(result) for result in results)
