@@ -136,3 +136,18 @@ async def test_worker_stops_promptly_when_asked(services: Services, fanout: Fano
 
 async def _stream_empty(services: Services) -> bool:
     return await services.redis.xlen(services.queue.stream) == 0
+
+
+async def test_worker_recovers_when_redis_loses_the_stream(
+    services: Services, running_worker: FanoutWorker
+) -> None:
+    await befriend_all(services, "author", ["bob"])
+    await readers(services, "author", "bob")
+    await services.redis.delete(services.queue.stream)  # group and all
+    await asyncio.sleep(0.3)
+    await services.queue.enqueue(77, "author")
+
+    async def delivered() -> bool:
+        return await timeline(services, "bob") == [77]
+
+    await eventually(delivered)

@@ -68,9 +68,18 @@ class FanoutQueue:
 
     async def read(self, consumer: str, count: int, block_ms: int) -> list[FanoutJob]:
         """New messages for this consumer; blocks up to `block_ms` when there are none."""
-        reply: Any = await self._redis.xreadgroup(
-            GROUP, consumer, {self.stream: ">"}, count=count, block=block_ms
-        )
+        try:
+            reply: Any = await self._redis.xreadgroup(
+                GROUP, consumer, {self.stream: ">"}, count=count, block=block_ms
+            )
+        except ResponseError as error:
+            if "NOGROUP" not in str(error):
+                raise
+            # Redis lost the stream (restart without persistence, failover): start
+            # a new group; posts in flight come back through the outbox.
+            log.warning("fan-out group missing; creating it again")
+            await self.ensure_group()
+            return []
         entries = [entry for _stream, stream_entries in reply or [] for entry in stream_entries]
         return await self._jobs(entries)
 
