@@ -21,6 +21,7 @@ from strawberry.types.unset import UnsetType
 
 from tidings.app.auth import TokenVerifier
 from tidings.app.body_limit import BodyLimit
+from tidings.app.metrics import CONTENT_TYPE, Metrics
 from tidings.app.services import Services, open_services
 from tidings.app.settings import Settings
 from tidings.feed.cursor import CursorCodec
@@ -32,9 +33,45 @@ from tidings.schema.schema import build_schema
 
 class AppState(TypedDict):
     backends: Backends
+    metrics: Metrics
 
 
-def backends_of(services: Services, live: LiveHub, cursors: CursorCodec) -> Backends:
+def backends_of(
+    services: Services, live: LiveHub, cursors: CursorCodec, metrics: Metrics
+) -> Backends:
+    read_seconds = metrics.latency(
+        "tidings_timeline_read_seconds", "Time to assemble and hydrate one timeline page"
+    )
+    metrics.counters(
+        [
+            ("tidings_posts_created", "Posts accepted", lambda: services.post_service.created),
+            (
+                "tidings_timeline_rebuilds",
+                "Timelines rebuilt from MongoDB",
+                lambda: services.home.rebuilds,
+            ),
+            (
+                "tidings_celebrity_merges",
+                "Timeline pages that merged celebrities' posts at read time",
+                lambda: services.home.celebrity_merges,
+            ),
+            (
+                "tidings_celebrity_cache_hits",
+                "Celebrity-friend lists served from the cache",
+                lambda: services.celebrities.cache_hits,
+            ),
+            (
+                "tidings_celebrity_cache_misses",
+                "Celebrity-friend lists computed from the graph",
+                lambda: services.celebrities.cache_misses,
+            ),
+            (
+                "tidings_ranking_fallbacks",
+                "Pages served chronologically because ranking failed",
+                lambda: getattr(services.ranker, "fallbacks", 0),
+            ),
+        ]
+    )
     return Backends(
         posts=services.posts,
         graph=services.graph,
@@ -46,6 +83,7 @@ def backends_of(services: Services, live: LiveHub, cursors: CursorCodec) -> Back
         cursors=cursors,
         live=live,
         celebrity_refresh_seconds=services.settings.celebrity_cache_seconds,
+        observe_read=read_seconds.observe,
     )
 
 
@@ -99,6 +137,11 @@ async def health(_request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+async def metrics_page(request: Request) -> Response:
+    metrics: Metrics = request.state.metrics
+    return Response(metrics.render(), media_type=CONTENT_TYPE)
+
+
 async def readiness(request: Request) -> Response:
     """Readiness: every store answers within a short timeout."""
     backends: Backends = request.state.backends
@@ -137,7 +180,11 @@ def create_app(settings: Settings) -> Starlette:
             )
             await live.start()
             try:
-                yield {"backends": backends_of(services, live, cursors)}
+                metrics = Metrics()
+                yield {
+                    "backends": backends_of(services, live, cursors, metrics),
+                    "metrics": metrics,
+                }
             finally:
                 await live.close()
 
@@ -161,6 +208,7 @@ def create_app(settings: Settings) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health),
             Route("/readyz", readiness),
+            Route("/metrics", metrics_page),
         ],
         lifespan=lifespan,
         middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],

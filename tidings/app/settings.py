@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     outbox_deadline_seconds: float = Field(default=60, gt=0)
     outbox_sweep_seconds: float = Field(default=10, gt=0)
     shutdown_grace_seconds: float = Field(default=10, gt=0)
+    # Where a worker serves /metrics (Prometheus); 0 switches it off.
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
 
     post_rate: int = Field(default=30, gt=0)
     post_rate_window_seconds: int = Field(default=60, gt=0)

@@ -22,6 +22,8 @@ class Celebrities:
         self._graph = graph
         self.threshold = threshold
         self._cache_seconds = cache_seconds
+        self.cache_hits = 0
+        self.cache_misses = 0
 
     def _key(self, user_id: str) -> str:
         return f"{self._namespace}:celebs:{{{user_id}}}"
@@ -33,8 +35,10 @@ class Celebrities:
         """The viewer's celebrity friends, cached for a bounded time."""
         cached = await self._redis.get(self._key(user_id))
         if cached is not None:
+            self.cache_hits += 1
             ids: list[str] = json.loads(cached)
             return ids
+        self.cache_misses += 1
         ids = await self._graph.friends_with_at_least(user_id, self.threshold)
         await self._redis.set(self._key(user_id), json.dumps(ids), ex=self._cache_seconds)
         return ids

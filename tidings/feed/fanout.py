@@ -5,10 +5,12 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 
 from tidings.feed.celebrities import Celebrities
 from tidings.feed.friend_lists import friend_chunks
+from tidings.feed.ids import post_id_time
 from tidings.feed.live import Announcer
 from tidings.feed.outbox import OutboxSweeper
 from tidings.feed.queue import FanoutJob, FanoutQueue, JobKind
@@ -144,6 +146,8 @@ class FanoutWorker:
         self._retry_delay = retry_delay
         self.delivered = 0
         self.failed = 0
+        # Seconds from a post's creation to the end of its fan-out, for a histogram.
+        self.on_delivered: Callable[[float], None] = lambda _lag: None
 
     async def run(self, stop: asyncio.Event) -> None:
         await self._queue.ensure_group()
@@ -185,6 +189,8 @@ class FanoutWorker:
                 await self._queue.record_failure(job.message_id, f"{type(error).__name__}: {error}")
                 continue
             done.append(job)
+            if job.kind is JobKind.POST:
+                self.on_delivered((datetime.now(UTC) - post_id_time(job.post_id)).total_seconds())
         # Acknowledge only after the timeline writes: a crash before this line
         # means the jobs run again, which is harmless.
         await self._fanout.settle(done)

@@ -58,6 +58,7 @@ class HomeTimeline:
         self._retention = timedelta(days=retention_days)
         self._rebuild_lock_ms = rebuild_lock_ms
         self.rebuilds = 0
+        self.celebrity_merges = 0
 
     def horizon_id(self) -> int:
         """The oldest post id still within retention."""
@@ -83,6 +84,7 @@ class HomeTimeline:
             older = await recent(authors, floor, wanted - len(cached.post_ids))
             candidates.update(post.id for post in older)
         if celebrities:
+            self.celebrity_merges += 1
             pulled = await recent(celebrities, before, wanted)
             candidates.update(post.id for post in pulled)
         ordered = sorted(candidates, reverse=True)[:wanted]

@@ -55,6 +55,7 @@ class PostService:
         self._ids = ids
         self._limiter = limiter
         self._fanout_deadline = fanout_deadline
+        self.created = 0
 
     async def create(self, author_id: str, body: str, client: str | None) -> PostDocument:
         body, client = validate_post(body, client)
@@ -71,6 +72,7 @@ class PostService:
             # If we die right here, the post is in the outbox (see outbox.py) and a
             # worker enqueues it once it is overdue.
             await self._queue.enqueue(post.id, author_id)
+            self.created += 1
             return post
         raise RuntimeError("could not allocate a unique post id")
 

@@ -1,5 +1,6 @@
 """What every resolver of one request shares: who asks, the stores, the loaders."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tidings.feed.celebrities import Celebrities
@@ -29,6 +30,8 @@ class Backends:
     cursors: CursorCodec
     live: LiveHub
     celebrity_refresh_seconds: float
+    # Seconds one timeline page took, for the read latency histogram.
+    observe_read: Callable[[float], None]
 
 
 @dataclass

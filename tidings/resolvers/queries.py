@@ -1,5 +1,7 @@
 """Query resolvers: check the arguments, ask `feed/`, return domain objects."""
 
+import time
+
 from tidings.feed.errors import BadUserInput
 from tidings.feed.home import MAX_PAGE, check_page_size
 from tidings.feed.ids import parse_post_id
@@ -14,6 +16,7 @@ async def timeline(ctx: Context, first: int, after: str | None) -> Page[PostDocu
     backends = ctx.backends
     cursors = backends.cursors
     before = None if after is None else cursors.decode_post(after)
+    started = time.perf_counter()
     page = await backends.home.page(viewer_id, before, first, ctx.loaders.recent_posts)
     # One batched MongoDB query for the whole page. A post that has since been
     # deleted or expired is left out rather than shown as a hole.
@@ -21,6 +24,7 @@ async def timeline(ctx: Context, first: int, after: str | None) -> Page[PostDocu
     posts = await backends.ranker.rank(viewer_id, [post for post in found if post is not None])
     edges = [(cursors.encode_post(post.id), post) for post in posts]
     end = cursors.encode_post(page.post_ids[-1]) if page.post_ids else None
+    backends.observe_read(time.perf_counter() - started)
     return Page(edges, has_next=page.has_next, has_previous=after is not None, end_cursor=end)
 
 

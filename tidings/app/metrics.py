@@ -1,0 +1,47 @@
+"""Prometheus metrics, one registry per process (no module-global state).
+
+The domain keeps plain counters as attributes (`feed/` knows nothing of
+Prometheus); a collector reads them at scrape time. Latencies are histograms fed
+through small hooks.
+"""
+
+from collections.abc import Callable, Iterable
+
+from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+_LAG_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+
+
+class AttributeCounters(Collector):
+    """Counters whose values live in the objects that count them."""
+
+    def __init__(self, counters: Iterable[tuple[str, str, Callable[[], float]]]) -> None:
+        self._counters = list(counters)
+
+    def collect(self) -> Iterable[CounterMetricFamily]:
+        for name, help_text, value in self._counters:
+            yield CounterMetricFamily(name, help_text, value=value())
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+
+    def counters(self, counters: Iterable[tuple[str, str, Callable[[], float]]]) -> None:
+        self.registry.register(AttributeCounters(counters))
+
+    def latency(self, name: str, help_text: str) -> Histogram:
+        return Histogram(name, help_text, buckets=_LATENCY_BUCKETS, registry=self.registry)
+
+    def lag(self, name: str, help_text: str) -> Histogram:
+        return Histogram(name, help_text, buckets=_LAG_BUCKETS, registry=self.registry)
+
+    def gauge(self, name: str, help_text: str) -> Gauge:
+        return Gauge(name, help_text, registry=self.registry)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
