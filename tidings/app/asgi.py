@@ -21,6 +21,7 @@ from strawberry.types.unset import UnsetType
 
 from tidings.app.auth import TokenVerifier
 from tidings.app.body_limit import BodyLimit
+from tidings.app.logs import RequestIds
 from tidings.app.metrics import CONTENT_TYPE, Metrics
 from tidings.app.services import Services, open_services
 from tidings.app.settings import Settings
@@ -211,7 +212,10 @@ def create_app(settings: Settings) -> Starlette:
             Route("/metrics", metrics_page),
         ],
         lifespan=lifespan,
-        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[
+            Middleware(RequestIds),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        ],
     )
 
 

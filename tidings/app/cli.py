@@ -2,7 +2,6 @@
 
 import argparse
 import asyncio
-import logging
 import os
 import secrets
 import signal
@@ -14,6 +13,7 @@ from types import FrameType
 
 from tidings.app import devstack
 from tidings.app.auth import issue_token
+from tidings.app.logs import configure_logging
 from tidings.app.settings import Settings
 from tidings.feed.users import is_user_id
 
@@ -210,11 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    # One line per HTTP request (ranking calls, bench load) drowns everything else.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(settings.log_level, settings.log_format)
     if args.command == "dev":
         return run_dev()
     if args.command == "token":

@@ -1,5 +1,6 @@
 """What every resolver of one request shares: who asks, the stores, the loaders."""
 
+import contextvars
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,6 +15,10 @@ from tidings.feed.ranking import Ranker
 from tidings.resolvers.loaders import Loaders, build_loaders
 from tidings.stores.graph import FriendGraph
 from tidings.stores.posts import PostStore
+
+# The id of the request being served, set by the app's middleware: it appears in
+# every log line of the request and in INTERNAL errors.
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import uuid
 from graphql import GraphQLError
 
 from tidings.feed.errors import TidingsError
+from tidings.resolvers.context import request_id as current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ def assign_code(error: GraphQLError) -> None:
         # and graphql-core's message says how without revealing anything of ours.
         error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
     else:
-        request_id = uuid.uuid4().hex
+        request_id = current_request_id.get() or uuid.uuid4().hex
         log.error(
             "unexpected error, request id %s, path %s",
             request_id,
