@@ -41,6 +41,17 @@ def mongo_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def redis_cluster_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A real 3-primary Redis Cluster; tests reach it through its first node."""
+    root: Path = tmp_path_factory.mktemp("redis-cluster")
+    ports = [devstack.free_port() for _ in range(3)]
+    nodes = devstack.start_redis_cluster(root / "data", ports, root)
+    yield ports[0]
+    for node in nodes:
+        node.stop()
+
+
 @pytest.fixture
 def settings(redis_port: int, mongo_port: int, tmp_path: Path) -> Settings:
     namespace = f"t{uuid.uuid4().hex[:12]}"
@@ -59,7 +70,7 @@ def settings(redis_port: int, mongo_port: int, tmp_path: Path) -> Settings:
 
 async def drop_namespace(settings: Settings) -> None:
     """Deletes what one test created, and nothing else."""
-    redis = connect_redis(settings.redis_url)
+    redis = connect_redis(settings.redis_url, cluster=settings.redis_cluster)
     try:
         keys = [key async for key in redis.scan_iter(match=f"{settings.namespace}:*", count=500)]
         if keys:

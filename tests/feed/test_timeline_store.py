@@ -8,6 +8,20 @@ from tidings.feed.timeline import TimelineStore
 DAY = 86_400.0
 
 
+def store(services: Services, cap: int, readers_per_call: int) -> TimelineStore:
+    """A store configured as the services configure theirs for this Redis."""
+    cluster = services.settings.redis_cluster
+    return TimelineStore(
+        services.redis,
+        services.settings.namespace,
+        cap,
+        3_600,
+        # A script call may touch one slot only on a cluster.
+        readers_per_call=1 if cluster else readers_per_call,
+        pipeline_scripts=not cluster,
+    )
+
+
 async def ids(timelines: TimelineStore, user: str, before: int | None = None) -> list[int]:
     return (await timelines.read(user, before, 1_000)).post_ids
 
@@ -16,9 +30,7 @@ async def ids(timelines: TimelineStore, user: str, before: int | None = None) ->
 async def test_fan_out_reaches_only_built_timelines_of_active_readers(
     services: Services, readers_per_call: int
 ) -> None:
-    timelines = TimelineStore(
-        services.redis, services.settings.namespace, 800, 3_600, readers_per_call=readers_per_call
-    )
+    timelines = store(services, 800, readers_per_call)
     now = time.time()
     await timelines.build("active", [], now)
     await timelines.build("away", [], now - 10 * DAY)
@@ -44,7 +56,7 @@ async def test_fan_out_is_idempotent_and_pages_newest_first(services: Services) 
 
 
 async def test_cap_keeps_the_newest_and_the_built_mark(services: Services) -> None:
-    timelines = TimelineStore(services.redis, services.settings.namespace, 5, 3_600)
+    timelines = store(services, 5, 250)
     await timelines.build("carol", list(range(1, 9)), time.time())
     assert await ids(timelines, "carol") == [8, 7, 6, 5, 4]
     for post_id in range(9, 13):

@@ -61,7 +61,7 @@ async def lease_id_node(redis: "Redis", namespace: str) -> int:
 
 @asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
-    redis = connect_redis(settings.redis_url)
+    redis = connect_redis(settings.redis_url, cluster=settings.redis_cluster)
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
         settings.mongo_uri, tz_aware=True, serverSelectionTimeoutMS=10_000
     )
@@ -77,7 +77,16 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         await queue.ensure_group()
         ids = PostIdGenerator(await lease_id_node(redis, namespace))
         keep_seconds = settings.active_days * 86_400 + _KEEP_SLACK_SECONDS
-        timelines = TimelineStore(redis, namespace, settings.timeline_max, keep_seconds)
+        timelines = TimelineStore(
+            redis,
+            namespace,
+            settings.timeline_max,
+            keep_seconds,
+            # On a cluster a script call touches one slot: one reader per call, and
+            # redis-py does not pipeline scripts there.
+            readers_per_call=1 if settings.redis_cluster else 250,
+            pipeline_scripts=not settings.redis_cluster,
+        )
         celebrities = Celebrities(
             redis,
             namespace,

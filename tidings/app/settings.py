@@ -12,6 +12,8 @@ class Settings(BaseSettings):
 
     mongo_uri: str = "mongodb://127.0.0.1:27017/tidings"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # TIDINGS_REDIS_URL names one node of a Redis Cluster.
+    redis_cluster: bool = False
     graph_url: str = "falkordb://127.0.0.1:6379/tidings"
     # Prefixes every Redis key and names the MongoDB database and the graph when
     # their URLs do not, so several deployments (or test runs) can share servers.

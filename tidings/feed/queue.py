@@ -44,9 +44,11 @@ class DeadLetter:
 class FanoutQueue:
     def __init__(self, redis: "Redis", namespace: str, max_attempts: int = 5) -> None:
         self._redis = redis
-        self.stream = f"{namespace}:fanout"
-        self.dead_stream = f"{namespace}:fanout:dead"
-        self._failures = f"{namespace}:fanout:failures"
+        # One hash tag for the three: moving a message to the dead letters is one
+        # MULTI across them, which Redis Cluster allows only within a slot.
+        self.stream = f"{namespace}:{{fanout}}"
+        self.dead_stream = f"{namespace}:{{fanout}}:dead"
+        self._failures = f"{namespace}:{{fanout}}:failures"
         self._max_attempts = max_attempts
 
     async def enqueue(self, post_id: int, author_id: str, kind: JobKind = JobKind.POST) -> str:

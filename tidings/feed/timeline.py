@@ -9,6 +9,7 @@ Keys carry the user id as a Redis Cluster hash tag, so one user's timeline,
 last-read time and rebuild lock live in one slot and one script can touch them.
 """
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -77,12 +78,14 @@ class TimelineStore:
         keep_seconds: int,
         *,
         readers_per_call: int = 250,
+        pipeline_scripts: bool = True,
     ) -> None:
         self._redis = redis
         # Readers per script call. One command for many readers costs the client a
         # third of the encoding of one command each (py-spy: encoding bounds the
         # worker). Redis Cluster needs 1: one call may only touch one slot.
         self._readers_per_call = readers_per_call
+        self._pipeline_scripts = pipeline_scripts
         self._namespace = namespace
         self._max_length = max_length
         # Timelines of users who stop reading expire with their activity.
@@ -111,17 +114,30 @@ class TimelineStore:
         prefix = user_channel(self._namespace, "")[: -len("{}")]
         args: list[str | int | float] = [post_id, self._max_length, active_since, prefix]
         step = self._readers_per_call
+        calls = [
+            [
+                key
+                for user_id in user_ids[start : start + step]
+                for key in (
+                    self.key(user_id),
+                    self._last_read_key(user_id),
+                    live_key(self._namespace, user_id),
+                )
+            ]
+            for start in range(0, len(user_ids), step)
+        ]
+        if not self._pipeline_scripts:
+            # Concurrent calls instead, bounded so one post does not take every
+            # connection of the pool.
+            limit = asyncio.Semaphore(32)
+
+            async def call(keys: list[str]) -> int:
+                async with limit:
+                    return int(await self._fan_out(keys, args))
+
+            return sum(await asyncio.gather(*(call(keys) for keys in calls)))
         async with self._redis.pipeline(transaction=False) as pipe:
-            for start in range(0, len(user_ids), step):
-                keys = [
-                    key
-                    for user_id in user_ids[start : start + step]
-                    for key in (
-                        self.key(user_id),
-                        self._last_read_key(user_id),
-                        live_key(self._namespace, user_id),
-                    )
-                ]
+            for keys in calls:
                 await self._fan_out(keys, args, client=pipe)
             results = await pipe.execute()
         return sum(int(result) for result in results)
