@@ -151,3 +151,16 @@ async def test_worker_recovers_when_redis_loses_the_stream(
         return await timeline(services, "bob") == [77]
 
     await eventually(delivered)
+
+
+async def test_every_group_command_recreates_a_lost_group(services: Services) -> None:
+    queue = services.queue
+    for command in ("claim", "read"):
+        await services.redis.delete(queue.stream)
+        if command == "claim":
+            assert await queue.claim_stale("c1", min_idle_ms=0, count=10) == []
+        else:
+            assert await queue.read("c1", count=10, block_ms=10) == []
+        await queue.enqueue(9, "alice")
+        [job] = await queue.read("c1", count=10, block_ms=100)
+        assert job.post_id == 9

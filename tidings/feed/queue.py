@@ -1,6 +1,7 @@
 """The fan-out queue: a Redis Stream read by one consumer group, at least once."""
 
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -68,20 +69,27 @@ class FanoutQueue:
             if "BUSYGROUP" not in str(error):
                 raise
 
-    async def read(self, consumer: str, count: int, block_ms: int) -> list[FanoutJob]:
-        """New messages for this consumer; blocks up to `block_ms` when there are none."""
+    async def _in_group(self, command: Awaitable[Any]) -> Any:
+        """Runs a consumer-group command; None if Redis lost the group.
+
+        After a restart without persistence or a failover the stream and its group
+        are gone: every group command would fail with NOGROUP until a restart. The
+        group is created again instead; posts in flight come back through the outbox.
+        """
         try:
-            reply: Any = await self._redis.xreadgroup(
-                GROUP, consumer, {self.stream: ">"}, count=count, block=block_ms
-            )
+            return await command
         except ResponseError as error:
             if "NOGROUP" not in str(error):
                 raise
-            # Redis lost the stream (restart without persistence, failover): start
-            # a new group; posts in flight come back through the outbox.
             log.warning("fan-out group missing; creating it again")
             await self.ensure_group()
-            return []
+            return None
+
+    async def read(self, consumer: str, count: int, block_ms: int) -> list[FanoutJob]:
+        """New messages for this consumer; blocks up to `block_ms` when there are none."""
+        reply: Any = await self._in_group(
+            self._redis.xreadgroup(GROUP, consumer, {self.stream: ">"}, count=count, block=block_ms)
+        )
         entries = [entry for _stream, stream_entries in reply or [] for entry in stream_entries]
         return await self._jobs(entries)
 
@@ -91,10 +99,12 @@ class FanoutQueue:
         One that has been tried `max_attempts` times already goes to the dead-letter
         stream, with its last error, instead of being tried again.
         """
-        reply: Any = await self._redis.xautoclaim(
-            self.stream, GROUP, consumer, min_idle_time=min_idle_ms, start_id="0", count=count
+        reply: Any = await self._in_group(
+            self._redis.xautoclaim(
+                self.stream, GROUP, consumer, min_idle_time=min_idle_ms, start_id="0", count=count
+            )
         )
-        entries = [(str(message_id), fields) for message_id, fields in reply[1]]
+        entries = [(str(message_id), fields) for message_id, fields in (reply or [0, []])[1]]
         if not entries:
             return []
         pending: Any = await self._redis.xpending_range(
