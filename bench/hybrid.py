@@ -32,6 +32,7 @@ from asgi_lifespan import LifespanManager
 from tidings.app import devstack
 from tidings.app.asgi import create_app
 from tidings.app.auth import issue_token
+from tidings.app.bench import percentile
 from tidings.app.services import Services, open_services
 from tidings.app.settings import Settings
 from tidings.app.worker import run_worker
@@ -39,11 +40,6 @@ from tidings.app.worker import run_worker
 SECRET = "bench-secret-0123456789-0123456789-0123456789"
 TIMELINE = "{ timeline(first: 20) { edges { node { id body createdAt author { id } } } } }"
 CREATE = 'mutation { createPost(input: {body: "benchmark post"}) { post { id } } }'
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 class Stack:
@@ -189,14 +185,12 @@ async def main() -> int:
         try:
 
             def settings() -> Settings:
-                namespace = f"bench{uuid.uuid4().hex[:8]}"
                 return Settings(
                     redis_url=f"redis://127.0.0.1:{redis_port}/0",
-                    graph_url=f"falkordb://127.0.0.1:{redis_port}/{namespace}",
-                    mongo_uri=f"mongodb://127.0.0.1:{mongo_port}/{namespace}",
-                    namespace=namespace,
+                    graph_url=f"falkordb://127.0.0.1:{redis_port}",
+                    mongo_uri=f"mongodb://127.0.0.1:{mongo_port}",
                     jwt_secret=SECRET,
-                )
+                ).in_namespace(f"bench{uuid.uuid4().hex[:8]}")
 
             report = {
                 "read_latency": await read_latency(settings(), args.reads),

@@ -54,18 +54,16 @@ def redis_cluster_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int
 
 @pytest.fixture
 def settings(redis_port: int, mongo_port: int, tmp_path: Path) -> Settings:
-    namespace = f"t{uuid.uuid4().hex[:12]}"
     return Settings(
         redis_url=f"redis://127.0.0.1:{redis_port}/0",
-        graph_url=f"falkordb://127.0.0.1:{redis_port}/{namespace}",
-        mongo_uri=f"mongodb://127.0.0.1:{mongo_port}/{namespace}",
-        namespace=namespace,
+        graph_url=f"falkordb://127.0.0.1:{redis_port}",
+        mongo_uri=f"mongodb://127.0.0.1:{mongo_port}",
         jwt_secret=JWT_SECRET,
         data_dir=tmp_path / "data",
         fanout_claim_idle_ms=60_000,
         # Tests post in bursts; the limit itself is tested with its own settings.
         post_rate=10_000,
-    )
+    ).in_namespace(f"t{uuid.uuid4().hex[:12]}")
 
 
 async def drop_namespace(settings: Settings) -> None:

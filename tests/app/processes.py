@@ -18,16 +18,7 @@ TIDINGS = str(Path(sys.executable).with_name("tidings"))
 
 def environment(settings: Settings, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIDINGS_")}
-    env |= {
-        "PYTHONPATH": str(REPO),
-        "TIDINGS_REDIS_URL": settings.redis_url,
-        "TIDINGS_GRAPH_URL": settings.graph_url,
-        "TIDINGS_MONGO_URI": settings.mongo_uri,
-        "TIDINGS_NAMESPACE": settings.namespace,
-        "TIDINGS_JWT_SECRET": settings.require_jwt_secret(),
-        "TIDINGS_POST_RATE": "100000",
-        "TIDINGS_CELEBRITY_THRESHOLD": str(settings.celebrity_threshold),
-    }
+    env |= {"PYTHONPATH": str(REPO), **settings.as_environment()}
     return env | {f"TIDINGS_{key.upper()}": value for key, value in extra.items()}
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.app.processes import worker_process
-from tests.app.test_crash_safety import _drained, stores  # noqa: F401
+from tests.app.test_crash_safety import _drained
 from tests.conftest import eventually
 from tidings.app.services import Services
 from tidings.app.settings import Settings
@@ -23,12 +23,12 @@ USERS = [f"chaos{i}" for i in range(6)]
 @pytest.mark.timeout(180)
 async def test_posts_survive_workers_killed_again_and_again(
     settings: Settings,
-    stores: Services,  # noqa: F811
+    services: Services,
     tmp_path: Path,
 ) -> None:
     for index, user in enumerate(USERS):
-        await stores.graph.befriend_many(user, USERS[index + 1 :])
-        await stores.timelines.build(user, [], time.time())
+        await services.graph.befriend_many(user, USERS[index + 1 :])
+        await services.timelines.build(user, [], time.time())
     worker_settings = {
         "fanout_claim_idle_ms": "500",
         "outbox_deadline_seconds": "3",
@@ -42,7 +42,7 @@ async def test_posts_survive_workers_killed_again_and_again(
 
     async def write(user: str) -> None:
         while writing:
-            accepted.append((await stores.post_service.create(user, "chaos", None)).id)
+            accepted.append((await services.post_service.create(user, "chaos", None)).id)
             await asyncio.sleep(random.uniform(0.01, 0.05))
 
     writers = [asyncio.create_task(write(user)) for user in USERS[:4]]
@@ -61,7 +61,7 @@ async def test_posts_survive_workers_killed_again_and_again(
         await asyncio.gather(*writers)
 
         async def settled() -> bool:
-            return await _drained(stores)
+            return await _drained(services)
 
         await eventually(settled, within=60, interval=0.1)
     finally:
@@ -75,8 +75,8 @@ async def test_posts_survive_workers_killed_again_and_again(
     assert len(accepted) > 100
     expected = set(accepted)  # everyone is everyone's friend, and sees their own posts
     for user in USERS:
-        members: list[str] = await stores.redis.zrange(stores.timelines.key(user), 0, -1)  # type: ignore[assignment]
+        members: list[str] = await services.redis.zrange(services.timelines.key(user), 0, -1)  # type: ignore[assignment]
         held = [int(member) for member in members if member != "0"]
         assert len(held) == len(set(held))
         assert set(held) == expected, f"{user}: {len(expected - set(held))} missing"
-    assert await stores.queue.dead_letters() == []
+    assert await services.queue.dead_letters() == []

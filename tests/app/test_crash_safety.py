@@ -8,23 +8,12 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
 from tests.app.processes import REPO, TIDINGS, environment, worker_process
-from tests.conftest import drop_namespace, eventually
-from tidings.app.services import Services, open_services
+from tests.conftest import eventually
+from tidings.app.services import Services
 from tidings.app.settings import Settings
 from tidings.app.worker import run_worker
 from tidings.stores.posts import FANOUT_DUE
-
-
-@pytest.fixture
-async def stores(settings: Settings) -> AsyncIterator[Services]:
-    try:
-        async with open_services(settings) as services:
-            yield services
-    finally:
-        await drop_namespace(settings)
 
 
 @contextlib.asynccontextmanager
@@ -57,79 +46,79 @@ async def holding(services: Services, readers: list[str], post_id: int) -> int:
 
 
 async def test_a_post_survives_the_api_dying_between_insert_and_enqueue(
-    settings: Settings, stores: Services
+    settings: Settings, services: Services
 ) -> None:
-    [reader] = await active_readers(stores, "author", 1)
+    [reader] = await active_readers(services, "author", 1)
     env = environment(settings, outbox_deadline_seconds="0.5")
     child = await asyncio.create_subprocess_exec(
         sys.executable, str(REPO / "tests/app/crash_after_insert.py"), "author", env=env
     )
     assert await child.wait() == -signal.SIGKILL
-    database = stores.mongo[settings.namespace]
+    database = services.mongo[settings.namespace]
     [stored] = await database["posts"].find({"author_id": "author"}).to_list()
     assert FANOUT_DUE in stored  # accepted and durable, but never enqueued
     post_id = stored["_id"]
-    assert await stores.redis.xlen(stores.queue.stream) == 0  # the append never happened
+    assert await services.redis.xlen(services.queue.stream) == 0  # the append never happened
 
     async with worker_in_process(settings, outbox_sweep_seconds=0.2):
 
         async def delivered() -> bool:
-            return await holding(stores, [reader], post_id) == 1
+            return await holding(services, [reader], post_id) == 1
 
         await eventually(delivered, within=15)
     assert await database["posts"].count_documents({FANOUT_DUE: {"$exists": True}}) == 0
 
 
 async def test_a_worker_killed_mid_fanout_is_finished_by_another(
-    settings: Settings, stores: Services, tmp_path: Path
+    settings: Settings, services: Services, tmp_path: Path
 ) -> None:
-    readers = await active_readers(stores, "author", 1_500)
+    readers = await active_readers(services, "author", 1_500)
     doomed = await worker_process(settings, tmp_path / "w.log", fanout_chunk="1")
     try:
-        await stores.queue.ensure_group()
-        post = await stores.post_service.create("author", "to many friends", None)
+        await services.queue.ensure_group()
+        post = await services.post_service.create("author", "to many friends", None)
 
         async def started() -> bool:
-            return await holding(stores, readers, post.id) >= 20
+            return await holding(services, readers, post.id) >= 20
 
         await eventually(started, within=20, interval=0.005)
     finally:
         doomed.kill()
         await doomed.wait()
-    assert await holding(stores, readers, post.id) < len(readers)
-    assert await stores.queue.pending_count() == 1
+    assert await holding(services, readers, post.id) < len(readers)
+    assert await services.queue.pending_count() == 1
 
     async with worker_in_process(settings, fanout_claim_idle_ms=300):
 
         async def finished() -> bool:
-            return await holding(stores, readers, post.id) == len(readers)
+            return await holding(services, readers, post.id) == len(readers)
 
         await eventually(finished, within=30)
-        await eventually(lambda: _drained(stores))
+        await eventually(lambda: _drained(services))
     for reader in readers[:50]:
-        assert (await stores.timelines.read(reader, None, 10)).post_ids == [post.id]
+        assert (await services.timelines.read(reader, None, 10)).post_ids == [post.id]
 
 
 async def test_a_message_that_keeps_failing_is_dead_lettered_then_replayed(
-    settings: Settings, stores: Services
+    settings: Settings, services: Services
 ) -> None:
-    [broken, healthy] = await active_readers(stores, "author", 2)
+    [broken, healthy] = await active_readers(services, "author", 2)
     # A timeline key of the wrong type makes every delivery to it fail, for real.
-    await stores.redis.delete(stores.timelines.key(broken))
-    await stores.redis.set(stores.timelines.key(broken), "not a sorted set")
-    post = await stores.post_service.create("author", "doomed to fail", None)
+    await services.redis.delete(services.timelines.key(broken))
+    await services.redis.set(services.timelines.key(broken), "not a sorted set")
+    post = await services.post_service.create("author", "doomed to fail", None)
 
     async with worker_in_process(settings, fanout_claim_idle_ms=50, fanout_max_attempts=3):
 
         async def buried() -> bool:
-            return len(await stores.queue.dead_letters()) == 1
+            return len(await services.queue.dead_letters()) == 1
 
         await eventually(buried, within=20)
-    [letter] = await stores.queue.dead_letters()
+    [letter] = await services.queue.dead_letters()
     assert (letter.kind, letter.post_id, letter.author_id) == ("post", str(post.id), "author")
     assert letter.attempts == 3
     assert "WRONGTYPE" in letter.error
-    assert await stores.queue.pending_count() == 0
+    assert await services.queue.pending_count() == 0
 
     env = environment(settings)
     listing = await asyncio.create_subprocess_exec(
@@ -140,38 +129,38 @@ async def test_a_message_that_keeps_failing_is_dead_lettered_then_replayed(
     assert f"post={post.id}" in out.decode()
     assert "WRONGTYPE" in out.decode()
 
-    await stores.redis.delete(stores.timelines.key(broken))
-    await stores.timelines.build(broken, [], time.time())
+    await services.redis.delete(services.timelines.key(broken))
+    await services.timelines.build(broken, [], time.time())
     replay = await asyncio.create_subprocess_exec(
         TIDINGS, "dead-letters", "--replay-all", env=env, stdout=asyncio.subprocess.PIPE
     )
     out, _ = await replay.communicate()
     assert "replayed 1 of 1" in out.decode()
-    assert await stores.queue.dead_letters() == []
+    assert await services.queue.dead_letters() == []
     async with worker_in_process(settings):
 
         async def delivered() -> bool:
-            return await holding(stores, [broken, healthy], post.id) == 2
+            return await holding(services, [broken, healthy], post.id) == 2
 
         await eventually(delivered)
 
 
 async def test_sigterm_lets_the_worker_finish_its_batch_and_exit_0(
-    settings: Settings, stores: Services, tmp_path: Path
+    settings: Settings, services: Services, tmp_path: Path
 ) -> None:
-    readers = await active_readers(stores, "author", 1_000)
+    readers = await active_readers(services, "author", 1_000)
     worker = await worker_process(settings, tmp_path / "w.log", fanout_chunk="1")
-    await stores.queue.ensure_group()
-    post = await stores.post_service.create("author", "finish me", None)
+    await services.queue.ensure_group()
+    post = await services.post_service.create("author", "finish me", None)
 
     async def started() -> bool:
-        return await holding(stores, readers, post.id) >= 10
+        return await holding(services, readers, post.id) >= 10
 
     await eventually(started, within=20, interval=0.005)
     worker.terminate()
     assert await asyncio.wait_for(worker.wait(), 15) == 0
-    assert await holding(stores, readers, post.id) == len(readers)
-    assert await stores.queue.pending_count() == 0
+    assert await holding(services, readers, post.id) == len(readers)
+    assert await services.queue.pending_count() == 0
 
 
 async def _drained(services: Services) -> bool:

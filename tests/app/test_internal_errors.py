@@ -8,13 +8,20 @@ from tidings.app.logs import JsonFormatter
 from tidings.resolvers import queries
 
 
-async def test_unexpected_errors_are_masked_and_logged_with_a_request_id(
-    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
+@pytest.fixture
+def broken_post_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`post` fails the way an internal fault would, with internals in its message."""
+
     async def broken(*_args: object) -> None:
         raise RuntimeError("connection to /var/secret/db.sock refused")
 
     monkeypatch.setattr(queries, "post", broken)
+
+
+@pytest.mark.usefixtures("broken_post_field")
+async def test_unexpected_errors_are_masked_and_logged_with_a_request_id(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.ERROR):
         body = await api.call("alice", '{ post(id: "1") { id } }')
     [error] = body["errors"]
@@ -26,13 +33,10 @@ async def test_unexpected_errors_are_masked_and_logged_with_a_request_id(
     assert "/var/secret/db.sock" in caplog.text
 
 
+@pytest.mark.usefixtures("broken_post_field")
 async def test_request_ids_reach_headers_errors_and_json_logs(
-    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    api: Api, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def broken(*_args: object) -> None:
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr(queries, "post", broken)
     headers = {"X-Request-ID": "trace-42", "Authorization": f"Bearer {token('alice')}"}
     with caplog.at_level(logging.ERROR):
         response = await api.http.post(

@@ -28,12 +28,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from tidings.app.auth import issue_token
-from tidings.app.devstack import ChildProcess, free_port
+from tidings.app.devstack import ChildProcess, accepts_connections, free_port
 from tidings.app.services import Services, open_services
 from tidings.app.settings import Settings
 from tidings.feed.friend_lists import friend_ids
@@ -220,7 +219,7 @@ class Bench:
         server = ChildProcess("ceiling", argv, self.logs / "ceiling.log", dict(os.environ))
         url = f"http://127.0.0.1:{port}/graphql"
         try:
-            await asyncio.to_thread(server.wait_until, lambda: _listening(port), 30)
+            await asyncio.to_thread(server.wait_until, accepts_connections(port, b"", b""), 30)
 
             async def static_page() -> None:
                 response = await http.post(url, json={"query": PAGE})
@@ -332,15 +331,8 @@ class Bench:
     # -- fan-out, ZADD ceiling, memory, celebrities (own namespace) -----------------------
 
     def own_settings(self) -> Settings:
-        namespace = f"bench{self.run}"
-        return self.settings.model_copy(
-            update={
-                "namespace": namespace,
-                "graph_url": _with_path(self.settings.graph_url, namespace),
-                "mongo_uri": _with_path(self.settings.mongo_uri, namespace),
-                "timeline_max": self.size.timeline_cap,
-            }
-        )
+        own = self.settings.in_namespace(f"bench{self.run}")
+        return own.model_copy(update={"timeline_max": self.size.timeline_cap})
 
     async def fanout(self, own: Services, own_settings: Settings) -> dict[str, Any]:
         size = self.size
@@ -389,15 +381,7 @@ class Bench:
 
     def worker(self, own_settings: Settings, index: int) -> ChildProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TIDINGS_")}
-        env |= {
-            "TIDINGS_REDIS_URL": own_settings.redis_url,
-            "TIDINGS_GRAPH_URL": own_settings.graph_url,
-            "TIDINGS_MONGO_URI": own_settings.mongo_uri,
-            "TIDINGS_NAMESPACE": own_settings.namespace,
-            "TIDINGS_TIMELINE_MAX": str(own_settings.timeline_max),
-            "TIDINGS_CELEBRITY_THRESHOLD": str(own_settings.celebrity_threshold),
-            "TIDINGS_LOG_LEVEL": "WARNING",
-        }
+        env |= own_settings.model_copy(update={"log_level": "WARNING"}).as_environment()
         tidings = str(Path(sys.executable).with_name("tidings"))
         return ChildProcess(f"worker{index}", [tidings, "worker"], self.logs / f"w{index}.log", env)
 
@@ -467,21 +451,6 @@ class Bench:
             results["1x_threshold"]["worker_ms_per_post_p50"],
         )
         return results
-
-
-def _with_path(url: str, path: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{path}", parts.query, ""))
-
-
-def _listening(port: int) -> bool:
-    import socket
-
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def targets(report: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -20,10 +20,18 @@ from tidings.feed.users import is_user_id
 SECRET_FILE = "jwt-secret"
 
 
-def dev_secret(data_dir: Path) -> str:
-    """TIDINGS_JWT_SECRET, or a secret generated once and kept in the data dir."""
+def known_secret(data_dir: Path) -> str | None:
+    """TIDINGS_JWT_SECRET, or the one `tidings dev` keeps in the data dir, if any."""
     if from_env := os.environ.get("TIDINGS_JWT_SECRET"):
         return from_env
+    path = data_dir / SECRET_FILE
+    return path.read_text().strip() if path.exists() else None
+
+
+def dev_secret(data_dir: Path) -> str:
+    """The known secret, or a new one generated once and kept in the data dir."""
+    if secret := known_secret(data_dir):
+        return secret
     path = data_dir / SECRET_FILE
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -107,10 +115,7 @@ def run_token(user_id: str, ttl: int) -> int:
     if not is_user_id(user_id):
         print("A user id is 1 to 64 letters, digits, '_' or '-'.", file=sys.stderr)
         return 2
-    secret = os.environ.get("TIDINGS_JWT_SECRET")
-    path = settings.data_dir / SECRET_FILE
-    if not secret and path.exists():
-        secret = path.read_text().strip()
+    secret = known_secret(settings.data_dir)
     if not secret:
         print("Set TIDINGS_JWT_SECRET, or run `tidings dev` once.", file=sys.stderr)
         return 2
@@ -143,7 +148,11 @@ def run_bench_command(settings: Settings, args: argparse.Namespace) -> int:
 
     from tidings.app.bench import TINY, BenchSize, render, run_bench
 
-    secret = os.environ.get("TIDINGS_JWT_SECRET") or dev_secret(settings.data_dir)
+    # Tokens must be signed as the running API expects: never invent a secret here.
+    secret = known_secret(settings.data_dir)
+    if not secret:
+        print("Set TIDINGS_JWT_SECRET to the API's secret.", file=sys.stderr)
+        return 2
     url = args.url or f"http://{settings.host}:{settings.port}/graphql"
     size = TINY if args.tiny else BenchSize()
     logs = settings.data_dir / "logs" / "bench"

