@@ -5,6 +5,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from tidings.app.services import Services, open_services
 from tidings.app.settings import Settings
 from tidings.app.worker import run_worker
 from tidings.feed.live import Listener, user_channel
+from tidings.stores.posts import PostDocument, PostStore
 
 SUBSCRIBE = "subscription { timelinePost { id body author { id } createdAt } }"
 THRESHOLD = 3
@@ -190,16 +192,41 @@ async def test_disconnects_release_every_channel_and_task(live: Live) -> None:
 
 
 def test_a_slow_consumer_keeps_the_newest_events_within_its_bound() -> None:
+    def post(post_id: int) -> PostDocument:
+        return PostDocument(post_id, "bob", "x", datetime.now(UTC))
+
     listener = Listener("alice", capacity=100)
     for post_id in range(1, 151):
-        listener.put(post_id)
-    listener.put(150)  # a repeated announcement is not a new event
+        listener.put(post(post_id))
+    listener.put(post(150))  # a repeated announcement is not a new event
     assert listener.dropped == 50
 
     async def drain() -> list[int]:
-        return [await listener.next() for _ in range(100)]
+        return [(await listener.next()).id for _ in range(100)]
 
     assert asyncio.run(drain()) == list(range(51, 151))
+
+
+async def test_one_lookup_per_post_whatever_the_number_of_subscribers(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fans = [f"fan{i}" for i in range(6)]
+    for fan in fans:
+        await live.befriend(fan, "bob")
+    lookups: list[list[int]] = []
+    real_get_many = PostStore.get_many
+
+    async def counting(self: PostStore, post_ids: Any) -> Any:
+        lookups.append(list(post_ids))
+        return await real_get_many(self, post_ids)
+
+    async with contextlib.AsyncExitStack() as stack:
+        sockets = [await stack.enter_async_context(live.subscriber(fan)) for fan in fans]
+        monkeypatch.setattr(PostStore, "get_many", counting)
+        post_id = await live.post("bob", "to every fan at once")
+        for ws in sockets:
+            assert (await ws.next_post())["id"] == post_id
+    assert lookups == [[int(post_id)]]
 
 
 async def test_a_post_made_through_another_api_process_arrives(live: Live, tmp_path: Path) -> None:

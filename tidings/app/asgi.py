@@ -176,6 +176,7 @@ def create_app(settings: Settings) -> Starlette:
             live = LiveHub(
                 services.redis,
                 settings.namespace,
+                services.posts,
                 capacity=settings.live_buffer,
                 presence_seconds=settings.live_presence_seconds,
             )

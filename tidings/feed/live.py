@@ -15,7 +15,11 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from tidings.stores.posts import PostDocument, PostStore
+
 log = logging.getLogger(__name__)
+
+_HYDRATE_BATCH = 500
 
 
 def user_channel(namespace: str, user_id: str) -> str:
@@ -52,22 +56,22 @@ class Listener:
     def __init__(self, user_id: str, capacity: int) -> None:
         self.user_id = user_id
         self.channels: set[str] = set()
-        self._events: deque[int] = deque(maxlen=capacity)
+        self._events: deque[PostDocument] = deque(maxlen=capacity)
         self._ready = asyncio.Event()
         # At-least-once fan-out may announce a post twice; show it once.
         self._recent: deque[int] = deque(maxlen=256)
         self.dropped = 0
 
-    def put(self, post_id: int) -> None:
-        if post_id in self._recent:
+    def put(self, post: PostDocument) -> None:
+        if post.id in self._recent:
             return
-        self._recent.append(post_id)
+        self._recent.append(post.id)
         if len(self._events) == self._events.maxlen:
             self.dropped += 1
-        self._events.append(post_id)
+        self._events.append(post)
         self._ready.set()
 
-    async def next(self) -> int:
+    async def next(self) -> PostDocument:
         while not self._events:
             self._ready.clear()
             await self._ready.wait()
@@ -76,9 +80,16 @@ class Listener:
 
 class LiveHub:
     def __init__(
-        self, redis: "Redis", namespace: str, *, capacity: int, presence_seconds: int
+        self,
+        redis: "Redis",
+        namespace: str,
+        posts: PostStore,
+        *,
+        capacity: int,
+        presence_seconds: int,
     ) -> None:
         self._redis = redis
+        self._posts = posts
         self._namespace = namespace
         self._capacity = capacity
         self._presence_seconds = presence_seconds
@@ -106,14 +117,6 @@ class LiveHub:
 
     async def ping(self) -> None:
         await self._redis.ping()
-
-    @property
-    def channel_count(self) -> int:
-        return len(self._by_channel)
-
-    @property
-    def listener_count(self) -> int:
-        return len(self._listeners)
 
     @contextlib.asynccontextmanager
     async def listen(self, user_id: str, celebrity_ids: Sequence[str]) -> AsyncIterator[Listener]:
@@ -168,20 +171,37 @@ class LiveHub:
     async def _dispatch(self) -> None:
         while True:
             try:
-                message: Any = await self._pubsub.get_message(timeout=1.0)
+                announced = await self._receive()
+                if announced:
+                    await self._deliver(announced)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("live pub/sub read failed; retrying")
+                # Live delivery is best effort: the timeline still has these posts.
+                log.exception("live delivery failed; retrying")
                 await asyncio.sleep(1)
+
+    async def _receive(self) -> list[tuple[str, int]]:
+        """The next announcement, with every other one that has already arrived."""
+        announced: list[tuple[str, int]] = []
+        message: Any = await self._pubsub.get_message(timeout=1.0)
+        while message is not None and len(announced) < _HYDRATE_BATCH:
+            data = str(message.get("data", ""))
+            if message.get("type") == "message" and data.isdigit():
+                announced.append((str(message["channel"]), int(data)))
+            message = await self._pubsub.get_message(timeout=0)
+        return announced
+
+    async def _deliver(self, announced: list[tuple[str, int]]) -> None:
+        # One lookup per post for the whole process, not one per subscriber: a
+        # celebrity's post reaches thousands of sockets here at once.
+        found = await self._posts.get_many(sorted({post_id for _, post_id in announced}))
+        for channel, post_id in announced:
+            post = found.get(post_id)
+            if post is None:  # deleted meanwhile: nothing to show
                 continue
-            if not message or message.get("type") != "message":
-                continue
-            data = str(message["data"])
-            if not data.isdigit():
-                continue
-            for listener in list(self._by_channel.get(str(message["channel"]), ())):
-                listener.put(int(data))
+            for listener in list(self._by_channel.get(channel, ())):
+                listener.put(post)
 
     async def _refresh_presence(self) -> None:
         while True:

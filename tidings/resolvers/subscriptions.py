@@ -33,14 +33,11 @@ async def timeline_posts(ctx: Context) -> AsyncIterator[PostDocument]:
         while True:
             _stop_if_cancelled()
             try:
-                post_id = await asyncio.wait_for(listener.next(), timeout=refresh_at - loop.time())
+                post = await asyncio.wait_for(listener.next(), timeout=refresh_at - loop.time())
             except TimeoutError:
                 # Friends become, or stop being, celebrities while we listen.
                 celebrities = await backends.celebrities.friends_of(viewer_id)
                 await backends.live.follow_celebrities(listener, celebrities)
                 refresh_at = loop.time() + backends.celebrity_refresh_seconds
                 continue
-            found = await backends.posts.get_many([post_id])
-            _stop_if_cancelled()
-            if post := found.get(post_id):  # deleted meanwhile: nothing to show
-                yield post
+            yield post
