@@ -104,3 +104,13 @@ async def test_rebuild_lock_is_exclusive_and_released_only_by_its_holder(
     assert await timelines.rebuild_in_progress("gina")
     await timelines.unlock_rebuild("gina", token)
     assert not await timelines.rebuild_in_progress("gina")
+
+
+async def test_add_to_many_writes_only_built_timelines(services: Services) -> None:
+    timelines = services.timelines
+    for user in ("u1", "u2", "u3"):
+        await timelines.build(user, [1], time.time())
+    assert await timelines.add_to_many(["u1", "ghost", "u2", "u3"], [3, 2]) == 3
+    for user in ("u1", "u2", "u3"):
+        assert await ids(timelines, user) == [3, 2, 1]
+    assert not (await timelines.read("ghost", None, 10)).built

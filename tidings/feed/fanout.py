@@ -107,8 +107,7 @@ class Fanout:
         post_ids = [post.id for post in recent]
         written = 0
         async for friends in self._friend_chunks(author_id):
-            for friend_id in friends:
-                written += int(await self._timelines.add(friend_id, post_ids))
+            written += await self._timelines.add_to_many(friends, post_ids)
             # Only now may readers stop pulling this author.
             await self._celebrities.forget(friends)
         return written

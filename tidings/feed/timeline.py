@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 
 from tidings.feed.live import live_key, user_channel
 
@@ -126,27 +127,38 @@ class TimelineStore:
             ]
             for start in range(0, len(user_ids), step)
         ]
-        if not self._pipeline_scripts:
-            # Concurrent calls instead, bounded so one post does not take every
-            # connection of the pool.
-            limit = asyncio.Semaphore(32)
-
-            async def call(keys: list[str]) -> int:
-                async with limit:
-                    return int(await self._fan_out(keys, args))
-
-            return sum(await asyncio.gather(*(call(keys) for keys in calls)))
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for keys in calls:
-                await self._fan_out(keys, args, client=pipe)
-            results = await pipe.execute()
-        return sum(int(result) for result in results)
+        return sum(await self._run(self._fan_out, [(keys, args) for keys in calls]))
 
     async def add(self, user_id: str, post_ids: Sequence[int]) -> bool:
         """Adds posts to the user's timeline if it is built; False if it is not."""
+        return await self.add_to_many([user_id], post_ids) == 1
+
+    async def add_to_many(self, user_ids: Sequence[str], post_ids: Sequence[int]) -> int:
+        """Adds posts to each of these timelines that is built; returns how many were."""
         if not post_ids:
-            return True
-        return bool(await self._add([self.key(user_id)], [self._max_length, *post_ids]))
+            return len(user_ids)
+        args: list[str | int | float] = [self._max_length, *post_ids]
+        return sum(await self._run(self._add, [([self.key(u)], args) for u in user_ids]))
+
+    async def _run(
+        self, script: AsyncScript, calls: list[tuple[list[str], list[str | int | float]]]
+    ) -> list[int]:
+        """Runs one script many times: in one pipeline on a single server, or as
+        bounded concurrent calls on a cluster, where redis-py cannot pipeline them."""
+        if not self._pipeline_scripts:
+            # Bounded so one post does not take every connection of the pool.
+            limit = asyncio.Semaphore(32)
+
+            async def call(keys: list[str], args: list[str | int | float]) -> int:
+                async with limit:
+                    return int(await script(keys, args))
+
+            return list(await asyncio.gather(*(call(keys, args) for keys, args in calls)))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for keys, args in calls:
+                await script(keys, args, client=pipe)
+            results = await pipe.execute()
+        return [int(result) for result in results]
 
     async def build(self, user_id: str, post_ids: Sequence[int], now: float) -> None:
         """Marks the timeline whole with these posts (merged with any already there)."""
