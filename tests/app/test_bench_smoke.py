@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.app.processes import api_process, worker_process
-from tests.conftest import drop_namespace
+from tests.conftest import JWT_SECRET, drop_namespace
 from tidings.app.bench import TINY, run_bench
 from tidings.app.settings import Settings
 
@@ -21,9 +21,7 @@ async def test_the_tiny_bench_produces_a_complete_report(
     api, base = await api_process(settings, tmp_path / "api.log")
     worker = await worker_process(settings, tmp_path / "worker.log")
     try:
-        report = await run_bench(
-            settings, f"{base}/graphql", TINY, settings.require_jwt_secret(), tmp_path / "logs"
-        )
+        report = await run_bench(settings, f"{base}/graphql", TINY, JWT_SECRET, tmp_path / "logs")
     finally:
         for process in (api, worker):
             process.terminate()

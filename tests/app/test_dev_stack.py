@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 
 from tidings.app.devstack import free_port
@@ -121,4 +122,6 @@ def test_token_needs_a_secret_and_a_valid_user(tmp_path: Path) -> None:
     env["TIDINGS_JWT_SECRET"] = "s" * 40
     bad = subprocess.run([TIDINGS, "token", "not valid"], env=env, capture_output=True, text=True)
     assert bad.returncode == 2
-    assert token(env, "alice").count(".") == 2
+    env["TIDINGS_TOKEN_TTL_SECONDS"] = "120"
+    claims = jwt.decode(token(env, "alice"), "s" * 40, algorithms=["HS256"])
+    assert (claims["sub"], claims["exp"] - claims["iat"]) == ("alice", 120)

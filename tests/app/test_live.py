@@ -15,7 +15,7 @@ import pytest
 from tests.app.conftest import token
 from tests.app.live_server import GraphQLSocket, served, socket
 from tests.app.processes import api_process
-from tests.conftest import drop_namespace, eventually
+from tests.conftest import JWT_SECRET, drop_namespace, eventually
 from tidings.app.services import Services, open_services
 from tidings.app.settings import Settings
 from tidings.app.worker import run_worker
@@ -131,7 +131,7 @@ async def test_bad_credentials_close_the_socket_before_any_subscription(
         "garbage": "garbage",
         "expired": jwt.encode(
             {"sub": "alice", "exp": int(time.time()) - 600},
-            str(live.settings.require_jwt_secret()),
+            JWT_SECRET,
             algorithm="HS256",
         ),
         "wrong-secret": jwt.encode(
@@ -196,9 +196,9 @@ def test_a_slow_consumer_keeps_the_newest_events_within_its_bound() -> None:
         return PostDocument(post_id, "bob", "x", datetime.now(UTC))
 
     listener = Listener("alice", capacity=100)
-    for post_id in range(1, 151):
-        listener.put(post(post_id))
-    listener.put(post(150))  # a repeated announcement is not a new event
+    kept = [listener.put(post(post_id)) for post_id in range(1, 151)]
+    assert kept == [True] * 100 + [False] * 50
+    assert listener.put(post(150))  # a repeated announcement is not a new event
     assert listener.dropped == 50
 
     async def drain() -> list[int]:

@@ -35,6 +35,7 @@ async def test_api_metrics_count_posts_and_time_reads(api: Api) -> None:
         "tidings_celebrity_cache_hits_total",
         "tidings_celebrity_cache_misses_total",
         "tidings_ranking_fallbacks_total",
+        "tidings_live_dropped_events_total",
     ):
         assert sample(text, name) >= 0
 

@@ -67,6 +67,11 @@ def backends_of(
                 lambda: services.celebrities.cache_misses,
             ),
             (
+                "tidings_live_dropped_events",
+                "Live posts dropped because a subscriber's buffer was full",
+                lambda: live.dropped,
+            ),
+            (
                 "tidings_ranking_fallbacks",
                 "Pages served chronologically because ranking failed",
                 lambda: getattr(services.ranker, "fallbacks", 0),

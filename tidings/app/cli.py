@@ -215,7 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     dead.add_argument("--replay-all", action="store_true", help="replay every dead letter")
     token = commands.add_parser("token", help="print a bearer token for a user")
     token.add_argument("user_id")
-    token.add_argument("--ttl", type=int, default=86_400, help="seconds until it expires")
+    token.add_argument(
+        "--ttl", type=int, default=None, help="seconds until it expires (TIDINGS_TOKEN_TTL_SECONDS)"
+    )
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -223,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "dev":
         return run_dev()
     if args.command == "token":
-        return run_token(args.user_id, args.ttl)
+        return run_token(args.user_id, args.ttl or settings.token_ttl_seconds)
     if args.command == "bench":
         return run_bench_command(settings, args)
     if args.command == "seed":

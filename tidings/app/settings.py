@@ -96,11 +96,6 @@ class Settings(BaseSettings):
             environment[f"TIDINGS_{name.upper()}"] = str(value)
         return environment
 
-    def require_jwt_secret(self) -> str:
-        if self.jwt_secret is None or not self.jwt_secret.get_secret_value():
-            raise RuntimeError("TIDINGS_JWT_SECRET must be set")
-        return self.jwt_secret.get_secret_value()
-
     def hs256_secret(self) -> str | None:
         return self.jwt_secret.get_secret_value() if self.jwt_secret else None
 

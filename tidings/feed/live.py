@@ -62,14 +62,17 @@ class Listener:
         self._recent: deque[int] = deque(maxlen=256)
         self.dropped = 0
 
-    def put(self, post: PostDocument) -> None:
+    def put(self, post: PostDocument) -> bool:
+        """Queues the post; False if the oldest queued one had to make room for it."""
         if post.id in self._recent:
-            return
+            return True
         self._recent.append(post.id)
-        if len(self._events) == self._events.maxlen:
+        full = len(self._events) == self._events.maxlen
+        if full:
             self.dropped += 1
         self._events.append(post)
         self._ready.set()
+        return not full
 
     async def next(self) -> PostDocument:
         while not self._events:
@@ -98,6 +101,8 @@ class LiveHub:
         self._listeners: set[Listener] = set()
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
+        # Events dropped for slow subscribers, over the life of the process.
+        self.dropped = 0
 
     async def start(self) -> None:
         # A channel of our own, so the pub/sub connection exists before any listener.
@@ -201,7 +206,8 @@ class LiveHub:
             if post is None:  # deleted meanwhile: nothing to show
                 continue
             for listener in list(self._by_channel.get(channel, ())):
-                listener.put(post)
+                if not listener.put(post):
+                    self.dropped += 1
 
     async def _refresh_presence(self) -> None:
         while True:
