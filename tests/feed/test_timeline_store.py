@@ -114,3 +114,13 @@ async def test_add_to_many_writes_only_built_timelines(services: Services) -> No
     for user in ("u1", "u2", "u3"):
         assert await ids(timelines, user) == [3, 2, 1]
     assert not (await timelines.read("ghost", None, 10)).built
+
+
+async def test_read_can_prefetch_another_key_of_the_user(services: Services) -> None:
+    timelines = services.timelines
+    await timelines.build("gina", [4], time.time())
+    other = services.celebrities.key("gina")
+    assert (await timelines.read("gina", None, 10, prefetch=other)).prefetched is None
+    await services.redis.set(other, '["star"]')
+    read = await timelines.read("gina", None, 10, prefetch=other)
+    assert (read.prefetched, read.post_ids, read.built) == ('["star"]', [4], True)

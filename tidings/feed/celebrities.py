@@ -25,7 +25,7 @@ class Celebrities:
         self.cache_hits = 0
         self.cache_misses = 0
 
-    def _key(self, user_id: str) -> str:
+    def key(self, user_id: str) -> str:
         return f"{self._namespace}:celebs:{{{user_id}}}"
 
     async def is_celebrity(self, user_id: str) -> bool:
@@ -33,14 +33,18 @@ class Celebrities:
 
     async def friends_of(self, user_id: str) -> list[str]:
         """The viewer's celebrity friends, cached for a bounded time."""
-        cached = await self._redis.get(self._key(user_id))
+        cached: str | None = await self._redis.get(self.key(user_id))  # type: ignore[assignment]
+        return await self.friends_given(user_id, cached)
+
+    async def friends_given(self, user_id: str, cached: str | None) -> list[str]:
+        """As friends_of, with the cache entry already read (None: not cached)."""
         if cached is not None:
             self.cache_hits += 1
             ids: list[str] = json.loads(cached)
             return ids
         self.cache_misses += 1
         ids = await self._graph.friends_with_at_least(user_id, self.threshold)
-        await self._redis.set(self._key(user_id), json.dumps(ids), ex=self._cache_seconds)
+        await self._redis.set(self.key(user_id), json.dumps(ids), ex=self._cache_seconds)
         return ids
 
     async def forget(self, user_ids: Sequence[str]) -> None:
@@ -48,5 +52,5 @@ class Celebrities:
         if user_ids:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for user_id in user_ids:
-                    pipe.delete(self._key(user_id))
+                    pipe.delete(self.key(user_id))
                 await pipe.execute()

@@ -69,11 +69,14 @@ class HomeTimeline:
     ) -> TimelinePage:
         """Up to `first` post ids older than `before`, newest first, and whether more follow."""
         wanted = check_page_size(first) + 1  # one extra tells whether a next page exists
-        # Celebrities first: when an author stops being one, the worker pushes
-        # their posts and only then drops them from cached lists, so reading in
-        # this order sees each post at least once through the handover.
-        celebrities = await self._celebrities.friends_of(viewer_id)
-        cached = await self._fresh(viewer_id, before, wanted)
+        # The cached celebrity list is read in the same round trip, and before the
+        # page: when an author stops being a celebrity the worker pushes their
+        # posts and only then drops them from cached lists, so reading in this
+        # order sees each post at least once through the handover.
+        cached = await self._fresh(
+            viewer_id, before, wanted, prefetch=self._celebrities.key(viewer_id)
+        )
+        celebrities = await self._celebrities.friends_given(viewer_id, cached.prefetched)
 
         candidates = set(cached.post_ids)
         if len(cached.post_ids) < wanted:
@@ -94,9 +97,11 @@ class HomeTimeline:
         """Makes sure fan-out reaches this user from now on: built, and marked as reading."""
         await self._fresh(viewer_id, None, 0)
 
-    async def _fresh(self, viewer_id: str, before: int | None, wanted: int) -> TimelineRead:
+    async def _fresh(
+        self, viewer_id: str, before: int | None, wanted: int, *, prefetch: str | None = None
+    ) -> TimelineRead:
         now = time.time()
-        cached = await self._timelines.read(viewer_id, before, wanted)
+        cached = await self._timelines.read(viewer_id, before, wanted, prefetch=prefetch)
         if (
             not cached.built
             or cached.last_read is None
@@ -104,7 +109,7 @@ class HomeTimeline:
         ):
             # Lost, never built, or not kept up while the user was away.
             await self._rebuild(viewer_id)
-            return await self._timelines.read(viewer_id, before, wanted)
+            return await self._timelines.read(viewer_id, before, wanted, prefetch=prefetch)
         if now - cached.last_read > _MARK_READ_EVERY:
             await self._timelines.mark_read(viewer_id, now)
         return cached

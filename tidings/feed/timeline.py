@@ -68,6 +68,7 @@ class TimelineRead:
     built: bool
     last_read: float | None
     post_ids: list[int]
+    prefetched: str | None = None
 
 
 class TimelineStore:
@@ -182,22 +183,30 @@ class TimelineStore:
                 pipe.zrem(self.key(user_id), str(post_id))
             await pipe.execute()
 
-    async def read(self, user_id: str, before: int | None, limit: int) -> TimelineRead:
+    async def read(
+        self, user_id: str, before: int | None, limit: int, *, prefetch: str | None = None
+    ) -> TimelineRead:
         """Whether the timeline is built, when it was last read, and a page below `before`.
 
-        One round trip.
+        One round trip. `prefetch` names one more of the user's keys (same hash tag,
+        so same slot) to GET in that round trip, before the page is read.
         """
         key = self.key(user_id)
         upper = "+inf" if before is None else f"({before}"
         async with self._redis.pipeline(transaction=False) as pipe:
+            if prefetch is not None:
+                pipe.get(prefetch)
             pipe.zscore(key, SENTINEL)
             pipe.get(self._last_read_key(user_id))
             pipe.zrange(key, upper, "(0", desc=True, byscore=True, offset=0, num=limit)
-            sentinel, last_read, members = await pipe.execute()
+            replies = await pipe.execute()
+        prefetched = replies.pop(0) if prefetch is not None else None
+        sentinel, last_read, members = replies
         return TimelineRead(
             built=sentinel is not None,
             last_read=None if last_read is None else float(last_read),
             post_ids=[int(member) for member in members],
+            prefetched=prefetched,
         )
 
     async def mark_read(self, user_id: str, now: float) -> None:
