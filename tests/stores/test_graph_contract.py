@@ -80,12 +80,13 @@ class GraphContract:
             UserSummary("f2", 1),
         ]
 
-    async def test_has_at_least_friends_counts_up_to_the_bound(self, graph: FriendGraph) -> None:
+    async def test_friend_counts_stop_at_the_bound(self, graph: FriendGraph) -> None:
         await graph.befriend_many("hub", ["a", "b", "c"])
-        assert await graph.has_at_least_friends("hub", 3)
-        assert not await graph.has_at_least_friends("hub", 4)
-        assert await graph.has_at_least_friends("a", 1)
-        assert not await graph.has_at_least_friends("ghost", 1)
+        assert await graph.count_friends_up_to("hub", 2) == 2
+        assert await graph.count_friends_up_to("hub", 3) == 3
+        assert await graph.count_friends_up_to("hub", 10) == 3
+        assert await graph.count_friends_up_to("a", 5) == 1
+        assert await graph.count_friends_up_to("ghost", 1) == 0
 
     async def test_bulk_loading_users_and_pairs(self, graph: FriendGraph) -> None:
         await graph.ensure_users(["a", "b", "c", "d"])

@@ -29,7 +29,7 @@ class Celebrities:
         return f"{self._namespace}:celebs:{{{user_id}}}"
 
     async def is_celebrity(self, user_id: str) -> bool:
-        return await self._graph.has_at_least_friends(user_id, self.threshold)
+        return await self._graph.count_friends_up_to(user_id, self.threshold) >= self.threshold
 
     async def friends_of(self, user_id: str) -> list[str]:
         """The viewer's celebrity friends, cached for a bounded time."""

@@ -60,14 +60,14 @@ class Friendships:
     async def _after_change(self, first: str, second: str, *, added: bool) -> None:
         """Handles either user crossing the celebrity threshold, in either direction."""
         threshold = self._celebrities.threshold
-        for summary in await self._graph.user_summaries([first, second]):
-            if summary is None:
-                continue
-            if added and summary.friend_count == threshold:
+        for user_id in (first, second):
+            # Bounded: befriending someone with a million friends must not count them.
+            count = await self._graph.count_friends_up_to(user_id, threshold + 1)
+            if added and count == threshold:
                 # Now pulled: readers must learn so before their cache expires.
-                async for friends in friend_chunks(self._graph, summary.id):
+                async for friends in friend_chunks(self._graph, user_id):
                     await self._celebrities.forget(friends)
-            elif not added and summary.friend_count == threshold - 1:
+            elif not added and count == threshold - 1:
                 # Pushed again: the worker copies their recent posts into their
                 # friends' timelines, and only then lets readers stop pulling them.
-                await self._queue.enqueue_backfill(summary.id)
+                await self._queue.enqueue_backfill(user_id)

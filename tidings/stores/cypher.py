@@ -66,11 +66,11 @@ ORDER BY id
 # Stops counting at $n, so asking about a user with a million friends costs no
 # more than asking about one at the threshold. (No DISTINCT: it would make the
 # traversal visit every friend before the LIMIT applies.)
-HAS_AT_LEAST_FRIENDS = """
+COUNT_FRIENDS_UP_TO = """
 OPTIONAL MATCH (:User {id: $id})-[:FRIEND]-(f:User)
 WITH f
 LIMIT $n
-RETURN count(f) >= $n
+RETURN count(f)
 """
 
 USER_SUMMARIES = """

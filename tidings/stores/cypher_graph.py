@@ -50,10 +50,10 @@ class CypherGraph(ABC):
         rows = await self._rows(cypher.FRIENDS_WITH_AT_LEAST, params, read_only=True)
         return [str(row[0]) for row in rows]
 
-    async def has_at_least_friends(self, user_id: str, count: int) -> bool:
-        params = {"id": user_id, "n": count}
-        rows = await self._rows(cypher.HAS_AT_LEAST_FRIENDS, params, read_only=True)
-        return bool(rows[0][0])
+    async def count_friends_up_to(self, user_id: str, limit: int) -> int:
+        params = {"id": user_id, "n": limit}
+        rows = await self._rows(cypher.COUNT_FRIENDS_UP_TO, params, read_only=True)
+        return int(rows[0][0])
 
     async def user_summaries(self, user_ids: Sequence[str]) -> list[UserSummary | None]:
         rows = await self._rows(cypher.USER_SUMMARIES, {"ids": list(user_ids)}, read_only=True)

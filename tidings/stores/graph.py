@@ -50,8 +50,8 @@ class FriendGraph(Protocol):
         """The user's friends who themselves have at least `min_friends` friends."""
         ...
 
-    async def has_at_least_friends(self, user_id: str, count: int) -> bool:
-        """Whether the user has `count` friends or more, at a cost bounded by `count`."""
+    async def count_friends_up_to(self, user_id: str, limit: int) -> int:
+        """min(friend count, limit), at a cost bounded by `limit`, not by the friend count."""
         ...
 
     async def user_summaries(self, user_ids: Sequence[str]) -> list[UserSummary | None]:
