@@ -29,13 +29,13 @@ from typing import Any
 import httpx
 from asgi_lifespan import LifespanManager
 
-from tidings.app import devstack
-from tidings.app.asgi import create_app
-from tidings.app.auth import issue_token
-from tidings.app.bench import percentile
-from tidings.app.services import Services, open_services
+from tidings.app.api import create_app
 from tidings.app.settings import Settings
+from tidings.app.stores import open_stores
 from tidings.app.worker import run_worker
+from tidings_tools import devstack
+from tidings_tools.bench import Parts, percentile
+from tidings_tools.client import GraphQLClient
 
 SECRET = "bench-secret-0123456789-0123456789-0123456789"
 TIMELINE = "{ timeline(first: 20) { edges { node { id body createdAt author { id } } } } }"
@@ -45,20 +45,15 @@ CREATE = 'mutation { createPost(input: {body: "benchmark post"}) { post { id } }
 class Stack:
     """The API in-process over ASGI, with one real worker beside it."""
 
-    def __init__(self, http: httpx.AsyncClient, services: Services) -> None:
-        self.http = http
-        self.services = services
+    def __init__(self, client: GraphQLClient, parts: Parts) -> None:
+        self.client = client
+        self.parts = parts
 
     async def call(self, user: str, query: str) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {issue_token(user, SECRET, 3_600)}"}
-        response = await self.http.post("/graphql", json={"query": query}, headers=headers)
-        body: dict[str, Any] = response.json()
-        if "errors" in body:
-            raise RuntimeError(body["errors"])
-        return body
+        return await self.client.data(user, query)
 
     async def drained(self) -> None:
-        redis, stream = self.services.redis, self.services.queue.stream
+        redis, stream = self.parts.stores.redis, self.parts.queue.stream
         while await redis.xlen(stream):  # noqa: ASYNC110  (polling another process's work)
             await asyncio.sleep(0.0005)
 
@@ -67,11 +62,12 @@ class Stack:
 async def stack(settings: Settings) -> AsyncIterator[Stack]:
     app = create_app(settings)
     stop = asyncio.Event()
-    async with LifespanManager(app) as manager, open_services(settings) as services:
+    async with LifespanManager(app) as manager, open_stores(settings) as stores:
+        parts = await Parts.build(stores, settings)
         worker = asyncio.create_task(run_worker(settings, stop))
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
-            yield Stack(http, services)
+            yield Stack(GraphQLClient(http, "/graphql", SECRET), parts)
         stop.set()
         await worker
 
@@ -92,7 +88,7 @@ async def read_latency(settings: Settings, reads: int) -> list[dict[str, Any]]:
     settings = settings.model_copy(update={"celebrity_threshold": threshold})
     results = []
     async with stack(settings) as bench:
-        graph, posts = bench.services.graph, bench.services.post_service
+        graph, posts = bench.parts.stores.graph, bench.parts.posting
         fans = [f"fan{i}" for i in range(threshold - 1)]
         celebrities = [f"celeb{i}" for i in range(100)]
         readers = {0: "reader0", 10: "reader10", 100: "reader100"}
@@ -127,7 +123,7 @@ async def read_latency(settings: Settings, reads: int) -> list[dict[str, Any]]:
 async def write_cost(settings: Settings, samples: int) -> list[dict[str, Any]]:
     results = []
     async with stack(settings) as bench:
-        graph, timelines = bench.services.graph, bench.services.timelines
+        graph, timelines = bench.parts.stores.graph, bench.parts.timelines
         for friends in (10, 1_000, 10_000, 100_000):
             author = f"author{friends}"
             ids = [f"{author}-friend{i}" for i in range(friends)]

@@ -14,11 +14,22 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from tests.ranking_service import ranking_service  # noqa: F401  (a fixture)
-from tidings.app import devstack
-from tidings.app.services import Services, mongo_database_name, open_services
+from tidings.app import components
 from tidings.app.settings import Settings
-from tidings.stores.graph import connect_graph
+from tidings.app.stores import (
+    Stores,
+    connect_graph,
+    mongo_database_name,
+    open_stores,
+    prepare_schemas,
+)
+from tidings.feed.keys import Keys
+from tidings.feed.posts import PostService
+from tidings.feed.queue import FanoutQueue
+from tidings.feed.timeline import TimelineStore
 from tidings.stores.redis import connect_redis
+from tidings_tools import devstack
+from tidings_tools.cluster import start_redis_cluster
 
 JWT_SECRET = "test-secret-with-enough-entropy-for-hs256-0123456789"
 
@@ -46,7 +57,7 @@ def redis_cluster_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int
     """A real 3-primary Redis Cluster; tests reach it through its first node."""
     root: Path = tmp_path_factory.mktemp("redis-cluster")
     ports = [devstack.free_port() for _ in range(3)]
-    nodes = devstack.start_redis_cluster(root / "data", ports, root)
+    nodes = start_redis_cluster(root / "data", ports, root)
     yield ports[0]
     for node in nodes:
         node.stop()
@@ -70,7 +81,8 @@ async def drop_namespace(settings: Settings) -> None:
     """Deletes what one test created, and nothing else."""
     redis = connect_redis(settings.redis_url, cluster=settings.redis_cluster)
     try:
-        keys = [key async for key in redis.scan_iter(match=f"{settings.namespace}:*", count=500)]
+        pattern = Keys(settings.namespace).everything
+        keys = [key async for key in redis.scan_iter(match=pattern, count=500)]
         if keys:
             await redis.delete(*keys)
     finally:
@@ -88,12 +100,36 @@ async def drop_namespace(settings: Settings) -> None:
 
 
 @pytest.fixture
-async def services(settings: Settings) -> AsyncIterator[Services]:
+async def stores(settings: Settings) -> AsyncIterator[Stores]:
+    """The test's stores, schemas ready; everything it created is dropped after."""
     try:
-        async with open_services(settings) as opened:
+        async with open_stores(settings) as opened:
+            await prepare_schemas(opened, settings)
             yield opened
     finally:
         await drop_namespace(settings)
+
+
+@pytest.fixture
+def keys(settings: Settings) -> Keys:
+    return Keys(settings.namespace)
+
+
+@pytest.fixture
+def timelines(stores: Stores, settings: Settings, keys: Keys) -> TimelineStore:
+    return components.timeline_store(stores, settings, keys)
+
+
+@pytest.fixture
+async def queue(stores: Stores, settings: Settings, keys: Keys) -> FanoutQueue:
+    queue = components.fanout_queue(stores, settings, keys)
+    await queue.ensure_group()
+    return queue
+
+
+@pytest.fixture
+async def posting(stores: Stores, settings: Settings, keys: Keys) -> PostService:
+    return await components.post_service(stores, settings, keys)
 
 
 async def eventually(

@@ -1,7 +1,6 @@
 """The API through its ASGI app, with a real fan-out worker beside it."""
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -11,37 +10,39 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from tests.conftest import JWT_SECRET, drop_namespace
-from tidings.app.asgi import create_app
+from tidings.app import components
+from tidings.app.api import create_app
 from tidings.app.auth import issue_token
-from tidings.app.services import Services, open_services
 from tidings.app.settings import Settings
+from tidings.app.stores import Stores, open_stores
 from tidings.app.worker import run_worker
+from tidings.feed.keys import Keys
+from tidings.feed.queue import FanoutQueue
+from tidings.feed.timeline import TimelineStore
+from tidings_tools.client import GraphQLClient
 
 
 @dataclass
 class Api:
+    """The API as a client sees it, and its stores as a test inspects them."""
+
+    client: GraphQLClient
     http: httpx.AsyncClient
-    services: Services
+    stores: Stores
+    settings: Settings
+    keys: Keys
+    timelines: TimelineStore
+    queue: FanoutQueue
 
     async def call(
         self, user: str | None, query: str, variables: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        headers = {} if user is None else {"Authorization": f"Bearer {token(user)}"}
-        # Encoded by hand, as a client would, so lone surrogates travel as escapes.
-        payload = json.dumps({"query": query, "variables": variables or {}})
-        headers["Content-Type"] = "application/json"
-        response = await self.http.post("/graphql", content=payload, headers=headers)
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
+        return await self.client.call(user, query, variables)
 
     async def data(
         self, user: str, query: str, variables: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        body = await self.call(user, query, variables)
-        assert "errors" not in body, body
-        data: dict[str, Any] = body["data"]
-        return data
+        return await self.client.data(user, query, variables)
 
     async def error_code(
         self, user: str | None, query: str, variables: dict[str, Any] | None = None
@@ -68,11 +69,20 @@ async def api(settings: Settings, overrides: dict[str, Any]) -> AsyncIterator[Ap
     app = create_app(settings)
     stop = asyncio.Event()
     try:
-        async with LifespanManager(app) as manager, open_services(settings) as services:
+        async with LifespanManager(app) as manager, open_stores(settings) as stores:
             worker = asyncio.create_task(run_worker(settings, stop))
             transport = httpx.ASGITransport(app=manager.app)
+            keys = Keys(settings.namespace)
             async with httpx.AsyncClient(transport=transport, base_url="http://tidings") as http:
-                yield Api(http, services)
+                yield Api(
+                    client=GraphQLClient(http, "/graphql", JWT_SECRET, ttl_seconds=600),
+                    http=http,
+                    stores=stores,
+                    settings=settings,
+                    keys=keys,
+                    timelines=components.timeline_store(stores, settings, keys),
+                    queue=components.fanout_queue(stores, settings, keys),
+                )
             stop.set()
             await asyncio.wait_for(worker, 10)
     finally:

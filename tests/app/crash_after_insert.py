@@ -6,8 +6,10 @@ import os
 import signal
 import sys
 
-from tidings.app.services import open_services
+from tidings.app import components
 from tidings.app.settings import Settings
+from tidings.app.stores import open_stores
+from tidings.feed.keys import Keys
 from tidings.feed.queue import FanoutQueue
 
 
@@ -18,8 +20,10 @@ async def die(*_args: object, **_kwargs: object) -> str:
 
 async def main(author_id: str) -> None:
     FanoutQueue.enqueue = die  # type: ignore[method-assign]
-    async with open_services(Settings()) as services:
-        await services.post_service.create(author_id, "written just before a crash", None)
+    settings = Settings()
+    async with open_stores(settings) as stores:
+        posting = await components.post_service(stores, settings, Keys(settings.namespace))
+        await posting.create(author_id, "written just before a crash", None)
 
 
 if __name__ == "__main__":

@@ -9,9 +9,9 @@ from typing import Any
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
-from tidings.app.asgi import create_app
-from tidings.app.devstack import free_port
+from tidings.app.api import create_app
 from tidings.app.settings import Settings
+from tidings_tools.devstack import free_port
 
 PROTOCOL = "graphql-transport-ws"
 

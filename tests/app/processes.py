@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import eventually
-from tidings.app.devstack import free_port
 from tidings.app.settings import Settings
+from tidings_tools.devstack import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 TIDINGS = str(Path(sys.executable).with_name("tidings"))

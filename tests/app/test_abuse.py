@@ -21,7 +21,7 @@ async def test_posting_too_fast_is_rate_limited_with_a_retry_after(api: Api) -> 
     [error] = body["errors"]
     assert error["extensions"]["code"] == "RATE_LIMITED"
     assert 1 <= error["extensions"]["retryAfter"] <= 60
-    database = api.services.mongo[api.services.settings.namespace]
+    database = api.stores.mongo[api.settings.namespace]
     assert await database["posts"].count_documents({}) == 3
     # The limit is per user.
     await api.data("bob", CREATE)

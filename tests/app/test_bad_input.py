@@ -13,9 +13,9 @@ CREATE = "mutation($input: CreatePostInput!) { createPost(input: $input) { post 
 
 
 async def nothing_stored(api: Api) -> None:
-    database = api.services.mongo[api.services.settings.namespace]
+    database = api.stores.mongo[api.settings.namespace]
     assert await database["posts"].count_documents({}) == 0
-    assert await api.services.redis.xlen(api.services.queue.stream) == 0
+    assert await api.stores.redis.xlen(api.queue.stream) == 0
 
 
 @pytest.mark.parametrize(
@@ -71,7 +71,7 @@ async def test_bad_tokens_are_unauthenticated_and_change_nothing(
         [error] = response.json()["errors"]
         assert error["extensions"]["code"] == "UNAUTHENTICATED"
     await nothing_stored(api)
-    assert await api.services.graph.user_summaries(["bob"]) == [None]
+    assert await api.stores.graph.user_summaries(["bob"]) == [None]
 
 
 @pytest.mark.parametrize("first", [0, -1, 101])
@@ -96,7 +96,7 @@ async def test_malformed_and_tampered_cursors(api: Api) -> None:
 async def test_add_friend_with_self_or_invalid_id(api: Api, user_id: str) -> None:
     query = "mutation($id: ID!) { addFriend(userId: $id) { id } }"
     assert await api.error_code("alice", query, {"id": user_id}) == "BAD_USER_INPUT"
-    assert await api.services.graph.user_summaries(["alice"]) == [None]
+    assert await api.stores.graph.user_summaries(["alice"]) == [None]
 
 
 @pytest.mark.parametrize("post_id", ["abc", "-5", "1e9", str(2**60)])

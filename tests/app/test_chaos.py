@@ -11,10 +11,14 @@ from pathlib import Path
 import pytest
 
 from tests.app.processes import worker_process
-from tests.app.test_crash_safety import _drained
+from tests.app.scenario import queue_drained
 from tests.conftest import eventually
-from tidings.app.services import Services
 from tidings.app.settings import Settings
+from tidings.app.stores import Stores
+from tidings.feed.keys import Keys
+from tidings.feed.posts import PostService
+from tidings.feed.queue import FanoutQueue
+from tidings.feed.timeline import TimelineStore
 
 USERS = [f"chaos{i}" for i in range(6)]
 
@@ -23,12 +27,16 @@ USERS = [f"chaos{i}" for i in range(6)]
 @pytest.mark.timeout(180)
 async def test_posts_survive_workers_killed_again_and_again(
     settings: Settings,
-    services: Services,
+    stores: Stores,
+    keys: Keys,
+    timelines: TimelineStore,
+    queue: FanoutQueue,
+    posting: PostService,
     tmp_path: Path,
 ) -> None:
     for index, user in enumerate(USERS):
-        await services.graph.befriend_many(user, USERS[index + 1 :])
-        await services.timelines.build(user, [], time.time())
+        await stores.graph.befriend_many(user, USERS[index + 1 :])
+        await timelines.build(user, [], time.time())
     worker_settings = {
         "fanout_claim_idle_ms": "500",
         "outbox_deadline_seconds": "3",
@@ -42,7 +50,7 @@ async def test_posts_survive_workers_killed_again_and_again(
 
     async def write(user: str) -> None:
         while writing:
-            accepted.append((await services.post_service.create(user, "chaos", None)).id)
+            accepted.append((await posting.create(user, "chaos", None)).id)
             await asyncio.sleep(random.uniform(0.01, 0.05))
 
     writers = [asyncio.create_task(write(user)) for user in USERS[:4]]
@@ -61,7 +69,7 @@ async def test_posts_survive_workers_killed_again_and_again(
         await asyncio.gather(*writers)
 
         async def settled() -> bool:
-            return await _drained(services)
+            return await queue_drained(queue)
 
         await eventually(settled, within=60, interval=0.1)
     finally:
@@ -75,8 +83,8 @@ async def test_posts_survive_workers_killed_again_and_again(
     assert len(accepted) > 100
     expected = set(accepted)  # everyone is everyone's friend, and sees their own posts
     for user in USERS:
-        members: list[str] = await services.redis.zrange(services.timelines.key(user), 0, -1)  # type: ignore[assignment]
+        members: list[str] = await stores.redis.zrange(keys.timeline(user), 0, -1)  # type: ignore[assignment]
         held = [int(member) for member in members if member != "0"]
         assert len(held) == len(set(held))
         assert set(held) == expected, f"{user}: {len(expected - set(held))} missing"
-    assert await services.queue.dead_letters() == []
+    assert await queue.dead_letters() == []

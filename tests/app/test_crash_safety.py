@@ -9,10 +9,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from tests.app.processes import REPO, TIDINGS, environment, worker_process
+from tests.app.scenario import active_readers, holding, queue_drained
 from tests.conftest import eventually
-from tidings.app.services import Services
 from tidings.app.settings import Settings
+from tidings.app.stores import Stores
 from tidings.app.worker import run_worker
+from tidings.feed.keys import Keys
+from tidings.feed.posts import PostService
+from tidings.feed.queue import FanoutQueue
+from tidings.feed.timeline import TimelineStore
 from tidings.stores.posts import FANOUT_DUE
 
 
@@ -27,98 +32,96 @@ async def worker_in_process(settings: Settings, **changes: object) -> AsyncItera
         await asyncio.wait_for(task, 15)
 
 
-async def active_readers(services: Services, author: str, count: int) -> list[str]:
-    readers = [f"{author}-r{i:05d}" for i in range(count)]
-    await services.graph.befriend_many(author, readers)
-    now = time.time()
-    for reader in readers:
-        await services.timelines.build(reader, [], now)
-    await services.timelines.build(author, [], now)
-    return readers
-
-
-async def holding(services: Services, readers: list[str], post_id: int) -> int:
-    async with services.redis.pipeline(transaction=False) as pipe:
-        for reader in readers:
-            pipe.zscore(services.timelines.key(reader), str(post_id))
-        scores = await pipe.execute()
-    return sum(score is not None for score in scores)
-
-
 async def test_a_post_survives_the_api_dying_between_insert_and_enqueue(
-    settings: Settings, services: Services
+    settings: Settings,
+    stores: Stores,
+    keys: Keys,
+    timelines: TimelineStore,
+    queue: FanoutQueue,
+    posting: PostService,
 ) -> None:
-    [reader] = await active_readers(services, "author", 1)
+    [reader] = await active_readers(stores, timelines, "author", 1)
     env = environment(settings, outbox_deadline_seconds="0.5")
     child = await asyncio.create_subprocess_exec(
         sys.executable, str(REPO / "tests/app/crash_after_insert.py"), "author", env=env
     )
     assert await child.wait() == -signal.SIGKILL
-    database = services.mongo[settings.namespace]
+    database = stores.mongo[settings.namespace]
     [stored] = await database["posts"].find({"author_id": "author"}).to_list()
     assert FANOUT_DUE in stored  # accepted and durable, but never enqueued
     post_id = stored["_id"]
-    assert await services.redis.xlen(services.queue.stream) == 0  # the append never happened
+    assert await stores.redis.xlen(queue.stream) == 0  # the append never happened
 
     async with worker_in_process(settings, outbox_sweep_seconds=0.2):
 
         async def delivered() -> bool:
-            return await holding(services, [reader], post_id) == 1
+            return await holding(stores, keys, [reader], post_id) == 1
 
         await eventually(delivered, within=15)
     assert await database["posts"].count_documents({FANOUT_DUE: {"$exists": True}}) == 0
 
 
 async def test_a_worker_killed_mid_fanout_is_finished_by_another(
-    settings: Settings, services: Services, tmp_path: Path
+    settings: Settings,
+    stores: Stores,
+    keys: Keys,
+    timelines: TimelineStore,
+    queue: FanoutQueue,
+    posting: PostService,
+    tmp_path: Path,
 ) -> None:
-    readers = await active_readers(services, "author", 1_500)
+    readers = await active_readers(stores, timelines, "author", 1_500)
     doomed = await worker_process(settings, tmp_path / "w.log", fanout_chunk="1")
     try:
-        await services.queue.ensure_group()
-        post = await services.post_service.create("author", "to many friends", None)
+        await queue.ensure_group()
+        post = await posting.create("author", "to many friends", None)
 
         async def started() -> bool:
-            return await holding(services, readers, post.id) >= 20
+            return await holding(stores, keys, readers, post.id) >= 20
 
         await eventually(started, within=20, interval=0.005)
     finally:
         doomed.kill()
         await doomed.wait()
-    assert await holding(services, readers, post.id) < len(readers)
-    assert await services.queue.pending_count() == 1
+    assert await holding(stores, keys, readers, post.id) < len(readers)
+    assert await queue.pending_count() == 1
 
     async with worker_in_process(settings, fanout_claim_idle_ms=300):
 
         async def finished() -> bool:
-            return await holding(services, readers, post.id) == len(readers)
+            return await holding(stores, keys, readers, post.id) == len(readers)
 
         await eventually(finished, within=30)
-        await eventually(lambda: _drained(services))
+        await eventually(lambda: queue_drained(queue))
     for reader in readers[:50]:
-        assert (await services.timelines.read(reader, None, 10)).post_ids == [post.id]
+        assert (await timelines.read(reader, None, 10)).post_ids == [post.id]
 
 
 async def test_a_message_that_keeps_failing_is_dead_lettered_then_replayed(
-    settings: Settings, services: Services
+    settings: Settings,
+    stores: Stores,
+    keys: Keys,
+    timelines: TimelineStore,
+    queue: FanoutQueue,
+    posting: PostService,
 ) -> None:
-    [broken, healthy] = await active_readers(services, "author", 2)
+    [broken, healthy] = await active_readers(stores, timelines, "author", 2)
     # A timeline key of the wrong type makes every delivery to it fail, for real.
-    await services.redis.delete(services.timelines.key(broken))
-    await services.redis.set(services.timelines.key(broken), "not a sorted set")
-    post = await services.post_service.create("author", "doomed to fail", None)
+    await stores.redis.delete(keys.timeline(broken))
+    await stores.redis.set(keys.timeline(broken), "not a sorted set")
+    post = await posting.create("author", "doomed to fail", None)
 
     async with worker_in_process(settings, fanout_claim_idle_ms=50, fanout_max_attempts=3):
 
         async def buried() -> bool:
-            return len(await services.queue.dead_letters()) == 1
+            return len(await queue.dead_letters()) == 1
 
         await eventually(buried, within=20)
-    [letter] = await services.queue.dead_letters()
+    [letter] = await queue.dead_letters()
     assert (letter.kind, letter.post_id, letter.author_id) == ("post", str(post.id), "author")
     assert letter.attempts == 3
     assert "WRONGTYPE" in letter.error
-    assert await services.queue.pending_count() == 0
+    assert await queue.pending_count() == 0
 
     env = environment(settings)
     listing = await asyncio.create_subprocess_exec(
@@ -129,42 +132,41 @@ async def test_a_message_that_keeps_failing_is_dead_lettered_then_replayed(
     assert f"post={post.id}" in out.decode()
     assert "WRONGTYPE" in out.decode()
 
-    await services.redis.delete(services.timelines.key(broken))
-    await services.timelines.build(broken, [], time.time())
+    await stores.redis.delete(keys.timeline(broken))
+    await timelines.build(broken, [], time.time())
     replay = await asyncio.create_subprocess_exec(
         TIDINGS, "dead-letters", "--replay-all", env=env, stdout=asyncio.subprocess.PIPE
     )
     out, _ = await replay.communicate()
     assert "replayed 1 of 1" in out.decode()
-    assert await services.queue.dead_letters() == []
+    assert await queue.dead_letters() == []
     async with worker_in_process(settings):
 
         async def delivered() -> bool:
-            return await holding(services, [broken, healthy], post.id) == 2
+            return await holding(stores, keys, [broken, healthy], post.id) == 2
 
         await eventually(delivered)
 
 
 async def test_sigterm_lets_the_worker_finish_its_batch_and_exit_0(
-    settings: Settings, services: Services, tmp_path: Path
+    settings: Settings,
+    stores: Stores,
+    keys: Keys,
+    timelines: TimelineStore,
+    queue: FanoutQueue,
+    posting: PostService,
+    tmp_path: Path,
 ) -> None:
-    readers = await active_readers(services, "author", 1_000)
+    readers = await active_readers(stores, timelines, "author", 1_000)
     worker = await worker_process(settings, tmp_path / "w.log", fanout_chunk="1")
-    await services.queue.ensure_group()
-    post = await services.post_service.create("author", "finish me", None)
+    await queue.ensure_group()
+    post = await posting.create("author", "finish me", None)
 
     async def started() -> bool:
-        return await holding(services, readers, post.id) >= 10
+        return await holding(stores, keys, readers, post.id) >= 10
 
     await eventually(started, within=20, interval=0.005)
     worker.terminate()
     assert await asyncio.wait_for(worker.wait(), 15) == 0
-    assert await holding(services, readers, post.id) == len(readers)
-    assert await services.queue.pending_count() == 0
-
-
-async def _drained(services: Services) -> bool:
-    return (
-        await services.redis.xlen(services.queue.stream) == 0
-        and await services.queue.pending_count() == 0
-    )
+    assert await holding(stores, keys, readers, post.id) == len(readers)
+    assert await queue.pending_count() == 0

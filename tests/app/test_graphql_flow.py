@@ -5,43 +5,9 @@ from typing import Any
 import pytest
 
 from tests.app.conftest import Api
-from tests.conftest import eventually
+from tests.app.scenario import ADD, REMOVE, TIMELINE, post, timeline_ids, wait_for_post
 from tidings.stores.graph import FriendGraph
 from tidings.stores.posts import PostStore
-
-CREATE = """
-mutation($body: String!, $client: String) {
-  createPost(input: {body: $body, client: $client}) {
-    post { id body client createdAt author { id } }
-  }
-}"""
-TIMELINE = """
-query($first: Int, $after: String) {
-  timeline(first: $first, after: $after) {
-    edges { cursor node { id body author { id friendCount } createdAt client } }
-    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-  }
-}"""
-ADD = "mutation($id: ID!) { addFriend(userId: $id) { id friendCount } }"
-REMOVE = "mutation($id: ID!) { removeFriend(userId: $id) { id friendCount } }"
-
-
-async def post(api: Api, user: str, body: str, client: str | None = None) -> dict[str, Any]:
-    data = await api.data(user, CREATE, {"body": body, "client": client})
-    created: dict[str, Any] = data["createPost"]["post"]
-    return created
-
-
-async def timeline_ids(api: Api, user: str, first: int = 100) -> list[str]:
-    data = await api.data(user, TIMELINE, {"first": first})
-    return [edge["node"]["id"] for edge in data["timeline"]["edges"]]
-
-
-async def wait_for_post(api: Api, user: str, post_id: str) -> None:
-    async def arrived() -> bool:
-        return post_id in await timeline_ids(api, user)
-
-    await eventually(arrived)
 
 
 async def test_a_friends_post_reaches_my_timeline(api: Api) -> None:
@@ -176,7 +142,7 @@ async def test_a_page_costs_one_post_query_and_one_graph_query(
         return await real_get_many(self, post_ids)
 
     monkeypatch.setattr(PostStore, "get_many", counting_get_many)
-    graph: Any = api.services.graph
+    graph: Any = api.stores.graph
     real_summaries = type(graph).user_summaries
 
     async def counting_summaries(self: FriendGraph, user_ids: Any) -> Any:

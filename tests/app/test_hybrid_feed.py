@@ -7,8 +7,21 @@ from typing import Any
 import pytest
 
 from tests.app.conftest import Api
-from tests.app.test_graphql_flow import ADD, REMOVE, TIMELINE, post, timeline_ids
+from tests.app.scenario import (
+    DELETE,
+    REMOVE,
+    TIMELINE,
+    all_pages,
+    befriend,
+    cached,
+    post,
+    queue_drained,
+    timeline_ids,
+    wait_until_cached,
+)
 from tests.conftest import eventually
+from tidings.app import components
+from tidings.feed.lookup import StoreLookup
 from tidings.stores.posts import PostStore
 
 THRESHOLD = 3
@@ -18,34 +31,6 @@ CAP = 6
 @pytest.fixture
 def overrides() -> dict[str, Any]:
     return {"celebrity_threshold": THRESHOLD, "timeline_max": CAP, "backfill_posts": 50}
-
-
-async def befriend(api: Api, user: str, *others: str) -> None:
-    for other in others:
-        await api.data(user, ADD, {"id": other})
-
-
-async def cached(api: Api, user: str) -> list[int]:
-    return (await api.services.timelines.read(user, None, 1_000)).post_ids
-
-
-async def all_pages(api: Api, user: str, first: int) -> list[str]:
-    seen: list[str] = []
-    after = None
-    while True:
-        data = await api.data(user, TIMELINE, {"first": first, "after": after})
-        connection = data["timeline"]
-        seen += [edge["node"]["id"] for edge in connection["edges"]]
-        if not connection["pageInfo"]["hasNextPage"]:
-            return seen
-        after = connection["pageInfo"]["endCursor"]
-
-
-async def wait_until_cached(api: Api, user: str, post_id: str) -> None:
-    async def arrived() -> bool:
-        return int(post_id) in await cached(api, user)
-
-    await eventually(arrived)
 
 
 async def test_celebrity_posts_are_pulled_and_merged_with_pushed_ones(api: Api) -> None:
@@ -113,9 +98,9 @@ async def test_a_returning_user_reads_a_full_first_page(api: Api) -> None:
     await befriend(api, "alice", "bob", "carol")
     await timeline_ids(api, "alice")
     week_and_a_day_ago = time.time() - 8 * 86_400
-    await api.services.timelines.set_last_read("alice", week_and_a_day_ago)
+    await api.stores.redis.set(api.keys.last_read("alice"), week_and_a_day_ago)
     ids = [(await post(api, author, "news"))["id"] for author in ["bob", "carol"] * 4]
-    await eventually(lambda: _stream_drained(api))
+    await eventually(lambda: queue_drained(api.queue))
     assert await cached(api, "alice") == []  # fan-out skipped the absent user
     data = await api.data("alice", TIMELINE, {"first": 5})
     assert [e["node"]["id"] for e in data["timeline"]["edges"]] == list(reversed(ids))[:5]
@@ -129,7 +114,7 @@ async def test_a_lost_timeline_is_rebuilt_without_an_error(api: Api) -> None:
     await befriend(api, "alice", "bob")
     ids = [(await post(api, "bob", f"p{i}"))["id"] for i in range(4)]
     assert await timeline_ids(api, "alice") == list(reversed(ids))
-    await api.services.redis.delete(api.services.timelines.key("alice"))
+    await api.stores.redis.delete(api.keys.timeline("alice"))
     assert await timeline_ids(api, "alice") == list(reversed(ids))
     assert await cached(api, "alice") == [int(i) for i in reversed(ids)]
 
@@ -147,10 +132,12 @@ async def test_paging_crosses_from_the_cache_into_history(api: Api) -> None:
 async def test_concurrent_first_reads_rebuild_once(api: Api) -> None:
     await befriend(api, "alice", "bob")
     ids = [(await post(api, "bob", f"p{i}"))["id"] for i in range(3)]
-    home = api.services.home
-    pages = await asyncio.gather(*(home.page("alice", None, 10, _recent(api)) for _ in range(8)))
+    home = components.home_timeline(api.stores, api.settings, api.keys)
+    lookup = StoreLookup(api.stores.posts)
+    pages = await asyncio.gather(*(home.read("alice", None, 10, lookup) for _ in range(8)))
     assert home.rebuilds == 1
-    assert all(page.post_ids == [int(i) for i in reversed(ids)] for page in pages)
+    expected = [int(i) for i in reversed(ids)]
+    assert all([post.id for post in page.posts] == expected for page in pages)
 
 
 async def test_befriending_backfills_and_unfriending_prunes_both_sides(api: Api) -> None:
@@ -173,9 +160,6 @@ async def test_befriending_backfills_and_unfriending_prunes_both_sides(api: Api)
     assert await timeline_ids(api, "alice") == [from_alice]
     await api.data("bob", REMOVE, {"id": "alice"})
     assert await timeline_ids(api, "alice") == [from_alice]
-
-
-DELETE = "mutation($id: ID!) { deletePost(id: $id) { deletedPostId } }"
 
 
 async def test_a_deleted_post_disappears_everywhere(api: Api) -> None:
@@ -203,14 +187,3 @@ async def test_a_deleted_post_disappears_everywhere(api: Api) -> None:
         return int(gone) not in await cached(api, "alice") + await cached(api, "bob")
 
     await eventually(cleaned)
-
-
-def _recent(api: Api) -> Any:
-    async def recent(authors: Any, before: int | None, limit: int) -> Any:
-        return await api.services.posts.recent_by_authors(authors, before, limit)
-
-    return recent
-
-
-async def _stream_drained(api: Api) -> bool:
-    return await api.services.redis.xlen(api.services.queue.stream) == 0

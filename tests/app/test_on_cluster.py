@@ -7,10 +7,8 @@ import pytest
 
 from tests.app.conftest import Api, token
 from tests.app.live_server import served, socket
-from tests.app.test_graphql_flow import ADD, post, timeline_ids, wait_for_post
-from tests.app.test_hybrid_feed import DELETE, all_pages, cached
+from tests.app.scenario import ADD, DELETE, all_pages, cached, post, timeline_ids, wait_for_post
 from tests.conftest import eventually
-from tidings.feed.live import user_channel
 
 CREATE = 'mutation { createPost(input: {body: "x"}) { post { id } } }'
 
@@ -27,7 +25,7 @@ def overrides(redis_cluster_port: int) -> dict[str, Any]:
 
 
 async def test_posts_fan_out_page_and_delete_on_a_cluster(api: Api) -> None:
-    assert api.services.settings.redis_cluster
+    assert api.settings.redis_cluster
     for friend in ("bob", "carol"):
         await api.data("alice", ADD, {"id": friend})
     await timeline_ids(api, "alice")
@@ -57,15 +55,15 @@ async def test_celebrities_and_rate_limits_on_a_cluster(api: Api) -> None:
 
 async def test_live_posts_on_a_cluster(api: Api) -> None:
     await api.data("alice", ADD, {"id": "bob"})
-    async with served(api.services.settings) as url, socket(url) as ws:
+    async with served(api.settings) as url, socket(url) as ws:
         assert (await ws.init(token("alice")))["type"] == "connection_ack"
         await ws.subscribe("1", "subscription { timelinePost { id } }")
 
-        channel = user_channel(api.services.settings.namespace, "alice")
+        channel = api.keys.user_channel("alice")
 
         async def listening() -> bool:
             # PUBSUB NUMSUB on a cluster is answered per node: ask them all.
-            counts: Any = await api.services.redis.pubsub_numsub(channel, target_nodes="all")
+            counts: Any = await api.stores.redis.pubsub_numsub(channel, target_nodes="all")
             return any(count for _name, count in _pairs(counts))
 
         await eventually(listening)

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from tests.app.conftest import Api
-from tests.app.test_graphql_flow import ADD, TIMELINE, post
+from tests.app.scenario import ADD, TIMELINE, post
 from tests.ranking_service import RankingService
 
 

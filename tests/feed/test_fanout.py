@@ -6,99 +6,63 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.conftest import eventually
-from tidings.app.services import Services
+from tidings.app.settings import Settings
+from tidings.app.stores import Stores
+from tidings.app.worker import build_fanout
 from tidings.feed.fanout import Fanout, FanoutWorker
-from tidings.feed.live import Announcer
-from tidings.feed.queue import FanoutJob, JobKind
+from tidings.feed.keys import Keys
+from tidings.feed.queue import FanoutJob, FanoutQueue, JobKind
+from tidings.feed.timeline import TimelineStore
 
 
 @pytest.fixture
-def fanout(services: Services) -> Fanout:
-    return Fanout(
-        services.graph,
-        services.timelines,
-        services.posts,
-        services.celebrities,
-        Announcer(services.redis, services.settings.namespace),
-        chunk_size=3,
-        active_seconds=3_600,
-        backfill_posts=10,
-    )
+def fanout(stores: Stores, settings: Settings, keys: Keys) -> Fanout:
+    # Small chunks, so three friends already span chunks.
+    return build_fanout(stores, settings.model_copy(update={"fanout_chunk": 3}), keys)
 
 
-async def readers(services: Services, *users: str) -> None:
+async def readers(timelines: TimelineStore, *users: str) -> None:
     for user in users:
-        await services.timelines.build(user, [], time.time())
+        await timelines.build(user, [], time.time())
 
 
-async def timeline(services: Services, user: str) -> list[int]:
-    return (await services.timelines.read(user, None, 100)).post_ids
+async def timeline(timelines: TimelineStore, user: str) -> list[int]:
+    return (await timelines.read(user, None, 100)).post_ids
 
 
-async def befriend_all(services: Services, author: str, friends: list[str]) -> None:
+async def befriend_all(stores: Stores, author: str, friends: list[str]) -> None:
     for friend in friends:
-        await services.graph.add_friendship(author, friend)
+        await stores.graph.add_friendship(author, friend)
 
 
 async def test_delivery_reaches_author_and_every_friend_across_chunks(
-    services: Services, fanout: Fanout
+    stores: Stores, timelines: TimelineStore, fanout: Fanout
 ) -> None:
     friends = [f"friend{i}" for i in range(10)]
-    await befriend_all(services, "author", friends)
-    await readers(services, "author", "stranger", *friends)
+    await befriend_all(stores, "author", friends)
+    await readers(timelines, "author", "stranger", *friends)
     delivered = await fanout.handle(FanoutJob("0-1", JobKind.POST, "author", 99))
     assert delivered == 11
     for user in ["author", *friends]:
-        assert await timeline(services, user) == [99]
-    assert await timeline(services, "stranger") == []
+        assert await timeline(timelines, user) == [99]
+    assert await timeline(timelines, "stranger") == []
 
 
 async def test_the_same_message_delivered_twice_leaves_one_entry(
-    services: Services, fanout: Fanout
+    stores: Stores, timelines: TimelineStore, fanout: Fanout
 ) -> None:
-    await befriend_all(services, "author", ["bob"])
-    await readers(services, "bob")
+    await befriend_all(stores, "author", ["bob"])
+    await readers(timelines, "bob")
     job = FanoutJob("0-1", JobKind.POST, "author", 1234)
     await fanout.handle(job)
     await fanout.handle(job)
-    assert await timeline(services, "bob") == [1234]
-    assert await services.timelines.size("bob") == 1
-
-
-async def test_queue_hands_out_each_message_once_until_acknowledged(services: Services) -> None:
-    queue = services.queue
-    await queue.enqueue(5, "alice")
-    [job] = await queue.read("c1", count=10, block_ms=100)
-    assert (job.post_id, job.author_id) == (5, "alice")
-    assert await queue.read("c2", count=10, block_ms=50) == []
-    assert await queue.pending_count() == 1
-    await queue.ack([job.message_id])
-    assert await queue.pending_count() == 0
-    assert await services.redis.xlen(queue.stream) == 0
-
-
-async def test_unacknowledged_message_is_claimed_by_another_consumer(services: Services) -> None:
-    queue = services.queue
-    await queue.enqueue(6, "alice")
-    [taken] = await queue.read("crashed", count=10, block_ms=100)
-    await asyncio.sleep(0.05)
-    [claimed] = await queue.claim_stale("survivor", min_idle_ms=20, count=10)
-    assert claimed == taken
-
-
-async def test_malformed_messages_are_dropped_not_retried(services: Services) -> None:
-    queue = services.queue
-    await services.redis.xadd(queue.stream, {"post_id": "nope", "author_id": "alice"})
-    await services.redis.xadd(queue.stream, {"post_id": "1", "author_id": "bad id!"})
-    await queue.enqueue(8, "alice")
-    jobs = await queue.read("c1", count=10, block_ms=100)
-    assert [job.post_id for job in jobs] == [8]
-    assert await queue.pending_count() == 1
+    assert await timeline(timelines, "bob") == [1234]
+    assert await timelines.size("bob") == 1
 
 
 @pytest.fixture
-async def running_worker(services: Services, fanout: Fanout) -> AsyncIterator[FanoutWorker]:
-    worker = FanoutWorker(services.queue, fanout, "w1", batch=8, claim_idle_ms=60_000, block_ms=100)
+async def running_worker(queue: FanoutQueue, fanout: Fanout) -> AsyncIterator[FanoutWorker]:
+    worker = FanoutWorker(queue, fanout, "w1", batch=8, claim_idle_ms=60_000, block_ms=100)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     yield worker
@@ -108,59 +72,53 @@ async def running_worker(services: Services, fanout: Fanout) -> AsyncIterator[Fa
 
 
 async def test_worker_delivers_queued_posts_and_acknowledges_them(
-    services: Services, running_worker: FanoutWorker
+    stores: Stores, timelines: TimelineStore, queue: FanoutQueue, running_worker: FanoutWorker
 ) -> None:
-    await befriend_all(services, "author", ["bob", "carol"])
-    await readers(services, "author", "bob", "carol")
+    await befriend_all(stores, "author", ["bob", "carol"])
+    await readers(timelines, "author", "bob", "carol")
     for post_id in (1, 2, 3):
-        await services.queue.enqueue(post_id, "author")
+        await queue.enqueue(post_id, "author")
 
     async def delivered() -> bool:
-        return await timeline(services, "carol") == [3, 2, 1]
+        return await timeline(timelines, "carol") == [3, 2, 1]
 
     await eventually(delivered)
-    await eventually(lambda: _stream_empty(services))
+    await eventually(lambda: _stream_empty(queue))
     assert running_worker.delivered == 9
 
 
-async def test_worker_stops_promptly_when_asked(services: Services, fanout: Fanout) -> None:
-    worker = FanoutWorker(services.queue, fanout, "w2", batch=8, claim_idle_ms=60_000)
+async def test_worker_stops_when_asked_and_reads_nothing_after(
+    queue: FanoutQueue, fanout: Fanout
+) -> None:
+    worker = FanoutWorker(queue, fanout, "w2", batch=8, claim_idle_ms=60_000)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     await asyncio.sleep(0.2)
     stop.set()
-    await asyncio.wait_for(task, 3)
-    assert task.done()
-    assert task.exception() is None
+    await asyncio.wait_for(task, 3)  # raises if it does not stop, or stops with an error
+    await queue.enqueue(5, "author")
+    await asyncio.sleep(0.1)
+    sizes = await queue.sizes()
+    assert (sizes.length, sizes.pending) == (1, 0)  # nobody took it
 
 
-async def _stream_empty(services: Services) -> bool:
-    return await services.redis.xlen(services.queue.stream) == 0
+async def _stream_empty(queue: FanoutQueue) -> bool:
+    return (await queue.sizes()).length == 0
 
 
 async def test_worker_recovers_when_redis_loses_the_stream(
-    services: Services, running_worker: FanoutWorker
+    stores: Stores,
+    timelines: TimelineStore,
+    queue: FanoutQueue,
+    running_worker: FanoutWorker,
 ) -> None:
-    await befriend_all(services, "author", ["bob"])
-    await readers(services, "author", "bob")
-    await services.redis.delete(services.queue.stream)  # group and all
+    await befriend_all(stores, "author", ["bob"])
+    await readers(timelines, "author", "bob")
+    await stores.redis.delete(queue.stream)  # group and all
     await asyncio.sleep(0.3)
-    await services.queue.enqueue(77, "author")
+    await queue.enqueue(77, "author")
 
     async def delivered() -> bool:
-        return await timeline(services, "bob") == [77]
+        return await timeline(timelines, "bob") == [77]
 
     await eventually(delivered)
-
-
-async def test_every_group_command_recreates_a_lost_group(services: Services) -> None:
-    queue = services.queue
-    for command in ("claim", "read"):
-        await services.redis.delete(queue.stream)
-        if command == "claim":
-            assert await queue.claim_stale("c1", min_idle_ms=0, count=10) == []
-        else:
-            assert await queue.read("c1", count=10, block_ms=10) == []
-        await queue.enqueue(9, "alice")
-        [job] = await queue.read("c1", count=10, block_ms=100)
-        assert job.post_id == 9

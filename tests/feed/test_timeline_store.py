@@ -2,18 +2,20 @@ import time
 
 import pytest
 
-from tidings.app.services import Services
+from tidings.app.settings import Settings
+from tidings.app.stores import Stores
+from tidings.feed.keys import Keys
 from tidings.feed.timeline import TimelineStore
 
 DAY = 86_400.0
 
 
-def store(services: Services, cap: int, readers_per_call: int) -> TimelineStore:
-    """A store configured as the services configure theirs for this Redis."""
-    cluster = services.settings.redis_cluster
+def store(stores: Stores, settings: Settings, cap: int, readers_per_call: int) -> TimelineStore:
+    """A store configured as the roles configure theirs for this Redis."""
+    cluster = settings.redis_cluster
     return TimelineStore(
-        services.redis,
-        services.settings.namespace,
+        stores.redis,
+        Keys(settings.namespace),
         cap,
         3_600,
         # A script call may touch one slot only on a cluster.
@@ -28,13 +30,13 @@ async def ids(timelines: TimelineStore, user: str, before: int | None = None) ->
 
 @pytest.mark.parametrize("readers_per_call", [1, 2, 250])
 async def test_fan_out_reaches_only_built_timelines_of_active_readers(
-    services: Services, readers_per_call: int
+    stores: Stores, settings: Settings, keys: Keys, readers_per_call: int
 ) -> None:
-    timelines = store(services, 800, readers_per_call)
+    timelines = store(stores, settings, 800, readers_per_call)
     now = time.time()
     await timelines.build("active", [], now)
     await timelines.build("away", [], now - 10 * DAY)
-    await timelines.set_last_read("lost", now)  # read recently, but its timeline is gone
+    await stores.redis.set(keys.last_read("lost"), now)  # read recently, but its timeline is gone
     delivered = await timelines.fan_out(42, ["active", "away", "lost", "never"], now - 7 * DAY)
     assert delivered == 1
     assert await ids(timelines, "active") == [42]
@@ -43,8 +45,7 @@ async def test_fan_out_reaches_only_built_timelines_of_active_readers(
     assert not (await timelines.read("never", None, 10)).built
 
 
-async def test_fan_out_is_idempotent_and_pages_newest_first(services: Services) -> None:
-    timelines = services.timelines
+async def test_fan_out_is_idempotent_and_pages_newest_first(timelines: TimelineStore) -> None:
     await timelines.build("alice", [], time.time())
     for post_id in (10, 30, 20, 30):
         await timelines.fan_out(post_id, ["alice"], 0)
@@ -55,8 +56,8 @@ async def test_fan_out_is_idempotent_and_pages_newest_first(services: Services) 
     assert await timelines.oldest("alice") == 10
 
 
-async def test_cap_keeps_the_newest_and_the_built_mark(services: Services) -> None:
-    timelines = store(services, 5, 250)
+async def test_cap_keeps_the_newest_and_the_built_mark(stores: Stores, settings: Settings) -> None:
+    timelines = store(stores, settings, 5, 250)
     await timelines.build("carol", list(range(1, 9)), time.time())
     assert await ids(timelines, "carol") == [8, 7, 6, 5, 4]
     for post_id in range(9, 13):
@@ -66,8 +67,7 @@ async def test_cap_keeps_the_newest_and_the_built_mark(services: Services) -> No
     assert (await timelines.read("carol", None, 1)).built
 
 
-async def test_add_and_remove(services: Services) -> None:
-    timelines = services.timelines
+async def test_add_and_remove(timelines: TimelineStore) -> None:
     assert await timelines.add("nobody", [1, 2]) is False
     assert not (await timelines.read("nobody", None, 10)).built
     await timelines.build("dave", [5], time.time())
@@ -77,15 +77,14 @@ async def test_add_and_remove(services: Services) -> None:
     assert await ids(timelines, "dave") == [5]
 
 
-async def test_large_ids_are_exact(services: Services) -> None:
+async def test_large_ids_are_exact(timelines: TimelineStore) -> None:
     big = [2**53 - 1, 2**53 - 2, 2**52 + 1]
-    await services.timelines.build("erin", big, time.time())
-    assert await ids(services.timelines, "erin") == sorted(big, reverse=True)
-    assert await ids(services.timelines, "erin", before=2**53 - 1) == [2**53 - 2, 2**52 + 1]
+    await timelines.build("erin", big, time.time())
+    assert await ids(timelines, "erin") == sorted(big, reverse=True)
+    assert await ids(timelines, "erin", before=2**53 - 1) == [2**53 - 2, 2**52 + 1]
 
 
-async def test_read_reports_state_in_one_round_trip(services: Services) -> None:
-    timelines = services.timelines
+async def test_read_reports_state_in_one_round_trip(timelines: TimelineStore) -> None:
     empty = await timelines.read("frank", None, 10)
     assert (empty.built, empty.last_read, empty.post_ids) == (False, None, [])
     await timelines.build("frank", [], 1_000.5)
@@ -94,9 +93,8 @@ async def test_read_reports_state_in_one_round_trip(services: Services) -> None:
 
 
 async def test_rebuild_lock_is_exclusive_and_released_only_by_its_holder(
-    services: Services,
+    timelines: TimelineStore,
 ) -> None:
-    timelines = services.timelines
     token = await timelines.lock_rebuild("gina", 10_000)
     assert token is not None
     assert await timelines.lock_rebuild("gina", 10_000) is None
@@ -106,8 +104,7 @@ async def test_rebuild_lock_is_exclusive_and_released_only_by_its_holder(
     assert not await timelines.rebuild_in_progress("gina")
 
 
-async def test_add_to_many_writes_only_built_timelines(services: Services) -> None:
-    timelines = services.timelines
+async def test_add_to_many_writes_only_built_timelines(timelines: TimelineStore) -> None:
     for user in ("u1", "u2", "u3"):
         await timelines.build(user, [1], time.time())
     assert await timelines.add_to_many(["u1", "ghost", "u2", "u3"], [3, 2]) == 3
@@ -116,11 +113,26 @@ async def test_add_to_many_writes_only_built_timelines(services: Services) -> No
     assert not (await timelines.read("ghost", None, 10)).built
 
 
-async def test_read_can_prefetch_another_key_of_the_user(services: Services) -> None:
-    timelines = services.timelines
+async def test_read_brings_the_cached_celebrity_list_in_the_same_round_trip(
+    stores: Stores, keys: Keys, timelines: TimelineStore
+) -> None:
     await timelines.build("gina", [4], time.time())
-    other = services.celebrities.key("gina")
-    assert (await timelines.read("gina", None, 10, prefetch=other)).prefetched is None
-    await services.redis.set(other, '["star"]')
-    read = await timelines.read("gina", None, 10, prefetch=other)
-    assert (read.prefetched, read.post_ids, read.built) == ('["star"]', [4], True)
+    assert (await timelines.read("gina", None, 10)).cached_celebrity_friends is None
+    await stores.redis.set(keys.celebrity_friends("gina"), '["star"]')
+    read = await timelines.read("gina", None, 10)
+    assert (read.cached_celebrity_friends, read.post_ids, read.built) == ('["star"]', [4], True)
+
+
+async def test_every_write_trims_to_the_cap_and_keeps_the_built_mark(
+    stores: Stores, settings: Settings
+) -> None:
+    timelines = store(stores, settings, 3, 250)
+    await timelines.build("hal", [1, 2, 3, 4, 5], time.time())
+    assert await ids(timelines, "hal") == [5, 4, 3]
+    await timelines.add("hal", [6, 7])
+    assert await ids(timelines, "hal") == [7, 6, 5]
+    await timelines.fan_out(8, ["hal"], 0)
+    assert await ids(timelines, "hal") == [8, 7, 6]
+    await timelines.build("hal", [9], time.time())  # merged, then trimmed
+    assert await ids(timelines, "hal") == [9, 8, 7]
+    assert (await timelines.read("hal", None, 1)).built

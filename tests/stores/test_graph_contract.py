@@ -9,8 +9,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tidings.app.settings import Settings
+from tidings.app.stores import connect_graph
 from tidings.stores.falkordb_graph import FalkorDBGraph
-from tidings.stores.graph import FriendGraph, UserSummary, connect_graph
+from tidings.stores.graph import FriendGraph, UserSummary
 from tidings.stores.neo4j_graph import Neo4jGraph, label_for
 
 

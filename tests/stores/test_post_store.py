@@ -2,7 +2,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tidings.app.services import Services
+from tidings.app.settings import Settings
+from tidings.app.stores import Stores
 from tidings.stores.posts import PostDocument, PostIdTaken
 
 DUE = datetime(2030, 1, 1, tzinfo=UTC)
@@ -13,55 +14,58 @@ def post(post_id: int, author: str = "alice", client: str | None = None) -> Post
     return PostDocument(post_id, author, f"body {post_id}", created, client)
 
 
-async def test_inserted_posts_come_back_whole(services: Services) -> None:
-    await services.posts.insert(post(1, client="ios"), fanout_due=DUE)
-    await services.posts.insert(post(2), fanout_due=DUE)
-    found = await services.posts.get_many([2, 1, 3])
+async def test_inserted_posts_come_back_whole(stores: Stores, settings: Settings) -> None:
+    await stores.posts.insert(post(1, client="ios"), fanout_due=DUE)
+    await stores.posts.insert(post(2), fanout_due=DUE)
+    found = await stores.posts.get_many([2, 1, 3])
     assert found == {1: post(1, client="ios"), 2: post(2)}
 
 
-async def test_an_id_is_never_stored_twice(services: Services) -> None:
-    await services.posts.insert(post(7), fanout_due=DUE)
+async def test_an_id_is_never_stored_twice(stores: Stores, settings: Settings) -> None:
+    await stores.posts.insert(post(7), fanout_due=DUE)
     with pytest.raises(PostIdTaken):
-        await services.posts.insert(post(7, author="mallory"), fanout_due=DUE)
-    assert (await services.posts.get_many([7]))[7].author_id == "alice"
+        await stores.posts.insert(post(7, author="mallory"), fanout_due=DUE)
+    assert (await stores.posts.get_many([7]))[7].author_id == "alice"
 
 
-async def test_recent_by_authors_newest_first_below_a_bound(services: Services) -> None:
+async def test_recent_by_authors_newest_first_below_a_bound(
+    stores: Stores, settings: Settings
+) -> None:
     for post_id, author in enumerate(["a", "b", "c", "a", "b", "c", "a"], start=1):
-        await services.posts.insert(post(post_id, author), fanout_due=DUE)
-    recent = await services.posts.recent_by_authors(["a", "b"], before_id=7, limit=3)
+        await stores.posts.insert(post(post_id, author), fanout_due=DUE)
+    recent = await stores.posts.recent_by_authors(["a", "b"], before_id=7, limit=3)
     assert [p.id for p in recent] == [5, 4, 2]
-    everything = await services.posts.recent_by_authors(["c"], before_id=None, limit=10)
+    everything = await stores.posts.recent_by_authors(["c"], before_id=None, limit=10)
     assert [p.id for p in everything] == [6, 3]
-    assert await services.posts.recent_by_authors([], before_id=None, limit=10) == []
+    assert await stores.posts.recent_by_authors([], before_id=None, limit=10) == []
 
 
-async def test_indexes_serve_author_reads_and_retention(services: Services) -> None:
-    database = services.mongo[services.settings.namespace]
+async def test_indexes_serve_author_reads_and_retention(stores: Stores, settings: Settings) -> None:
+    database = stores.mongo[settings.namespace]
     indexes = await database["posts"].index_information()
     assert indexes["author_recent"]["key"] == [("author_id", 1), ("_id", -1)]
-    retention = services.settings.retention_days * 86_400
+    retention = settings.retention_days * 86_400
     assert indexes["retention"]["expireAfterSeconds"] == retention
 
 
-async def test_changing_retention_adjusts_the_ttl_index(services: Services) -> None:
-    await services.posts.ensure_indexes(retention_days=30)
-    indexes = await services.mongo[services.settings.namespace]["posts"].index_information()
+async def test_changing_retention_adjusts_the_ttl_index(stores: Stores, settings: Settings) -> None:
+    await stores.posts.ensure_indexes(retention_days=30)
+    indexes = await stores.mongo[settings.namespace]["posts"].index_information()
     assert indexes["retention"]["expireAfterSeconds"] == 30 * 86_400
 
 
 async def test_the_outbox_lists_overdue_posts_until_they_are_fanned_out(
-    services: Services,
+    stores: Stores,
+    settings: Settings,
 ) -> None:
     early, late = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)
-    await services.posts.insert(post(1, "a"), fanout_due=early)
-    await services.posts.insert(post(2, "b"), fanout_due=late)
-    await services.posts.insert(post(3, "c"), fanout_due=early)
-    assert await services.posts.overdue_fanouts(early, 10) == [(1, "a"), (3, "c")]
-    await services.posts.mark_fanned_out([1])
-    assert await services.posts.overdue_fanouts(late, 10) == [(3, "c"), (2, "b")]
-    await services.posts.postpone_fanouts([3], datetime(2026, 2, 1, tzinfo=UTC))
-    assert await services.posts.overdue_fanouts(late, 10) == [(2, "b")]
+    await stores.posts.insert(post(1, "a"), fanout_due=early)
+    await stores.posts.insert(post(2, "b"), fanout_due=late)
+    await stores.posts.insert(post(3, "c"), fanout_due=early)
+    assert await stores.posts.overdue_fanouts(early, 10) == [(1, "a"), (3, "c")]
+    await stores.posts.mark_fanned_out([1])
+    assert await stores.posts.overdue_fanouts(late, 10) == [(3, "c"), (2, "b")]
+    await stores.posts.postpone_fanouts([3], datetime(2026, 2, 1, tzinfo=UTC))
+    assert await stores.posts.overdue_fanouts(late, 10) == [(2, "b")]
     # The flag is storage detail: a post reads back the same.
-    assert (await services.posts.get_many([2]))[2] == post(2, "b")
+    assert (await stores.posts.get_many([2]))[2] == post(2, "b")

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import uvicorn
 
-from tidings.app.asgi import create_app
+from tidings.app.api import create_app
 from tidings.app.settings import Settings
 
 

@@ -7,6 +7,9 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Where `tidings dev` keeps the JWT secret it generated.
+DEV_SECRET_FILE = "jwt-secret"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TIDINGS_", frozen=True)
@@ -95,6 +98,13 @@ class Settings(BaseSettings):
                 value = "true" if value else "false"
             environment[f"TIDINGS_{name.upper()}"] = str(value)
         return environment
+
+    def known_jwt_secret(self) -> str | None:
+        """TIDINGS_JWT_SECRET, or the one `tidings dev` keeps in the data dir, if any."""
+        if self.jwt_secret is not None and self.jwt_secret.get_secret_value():
+            return self.jwt_secret.get_secret_value()
+        path = self.data_dir / DEV_SECRET_FILE
+        return path.read_text().strip() if path.exists() else None
 
     def hs256_secret(self) -> str | None:
         return self.jwt_secret.get_secret_value() if self.jwt_secret else None

@@ -1,4 +1,9 @@
-"""The fan-out worker process: startup, run until signalled, shutdown."""
+"""The fan-out worker process: what it builds, in which order; run until signalled.
+
+Startup opens the stores, prepares their schemas, composes fan-out, the outbox
+sweeper and the queue reader, registers their metrics and serves them on a port
+of their own; shutdown undoes that in reverse (arq's worker shape).
+"""
 
 import asyncio
 import contextlib
@@ -6,13 +11,22 @@ import logging
 import os
 import signal
 import socket
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
 
 from prometheus_client import Gauge, start_http_server
 
+from tidings.app import components
 from tidings.app.metrics import Metrics
-from tidings.app.services import Services, open_services
 from tidings.app.settings import Settings
-from tidings.feed.fanout import FanoutWorker
+from tidings.app.stores import Stores, open_stores, prepare_schemas
+from tidings.feed.fanout import Fanout, FanoutWorker
+from tidings.feed.keys import Keys
+from tidings.feed.live import Announcer
+from tidings.feed.outbox import OutboxSweeper
+from tidings.feed.queue import FanoutQueue
 
 log = logging.getLogger(__name__)
 
@@ -22,31 +36,93 @@ def consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
-def worker_metrics(worker: FanoutWorker) -> tuple[Metrics, dict[str, Gauge]]:
-    metrics = Metrics()
-    metrics.counters(
-        [
-            ("tidings_fanout_deliveries", "Timelines written by fan-out", lambda: worker.delivered),
-            ("tidings_fanout_failures", "Fan-out jobs that failed", lambda: worker.failed),
-        ]
+def build_fanout(stores: Stores, settings: Settings, keys: Keys) -> Fanout:
+    return Fanout(
+        stores.graph,
+        components.timeline_store(stores, settings, keys),
+        stores.posts,
+        components.celebrities(stores, settings, keys),
+        Announcer(stores.redis, keys),
+        chunk_size=settings.fanout_chunk,
+        active_seconds=settings.active_days * 86_400,
+        backfill_posts=settings.backfill_posts,
     )
-    lag = metrics.lag("tidings_fanout_lag_seconds", "From a post's creation to its fan-out")
-    worker.on_delivered = lag.observe
-    gauges = {
-        "length": metrics.gauge("tidings_fanout_stream_length", "Messages in the fan-out stream"),
-        "pending": metrics.gauge("tidings_fanout_pending", "Messages read but not acknowledged"),
-        "dead": metrics.gauge("tidings_fanout_dead_letters", "Messages in the dead-letter stream"),
-    }
-    return metrics, gauges
 
 
-async def watch_queue(services: Services, gauges: dict[str, Gauge], stop: asyncio.Event) -> None:
+@dataclass(frozen=True)
+class WorkerProcess:
+    worker: FanoutWorker
+    queue: FanoutQueue
+    metrics: Metrics
+
+
+@asynccontextmanager
+async def worker_process(settings: Settings) -> AsyncIterator[WorkerProcess]:
+    """Everything one worker process runs, from startup to shutdown."""
+    async with AsyncExitStack() as stack:
+        stores = await stack.enter_async_context(open_stores(settings))
+        await prepare_schemas(stores, settings)
+        keys = Keys(settings.namespace)
+        queue = components.fanout_queue(stores, settings, keys)
+        await queue.ensure_group()
+        worker = FanoutWorker(
+            queue,
+            build_fanout(stores, settings, keys),
+            consumer_name(),
+            batch=settings.fanout_batch,
+            claim_idle_ms=settings.fanout_claim_idle_ms,
+            sweeper=OutboxSweeper(
+                stores.redis,
+                keys,
+                stores.posts,
+                queue,
+                retry_after=timedelta(seconds=settings.outbox_deadline_seconds),
+            ),
+            sweep_every=settings.outbox_sweep_seconds,
+        )
+
+        metrics = Metrics()
+        metrics.counters(
+            [
+                (
+                    "tidings_fanout_deliveries",
+                    "Timelines written by fan-out",
+                    lambda: worker.delivered,
+                ),
+                ("tidings_fanout_failures", "Fan-out jobs that failed", lambda: worker.failed),
+            ]
+        )
+        worker.on_delivered = metrics.lag(
+            "tidings_fanout_lag_seconds", "From a post's creation to its fan-out"
+        ).observe
+        if settings.worker_metrics_port:
+            exporter, _thread = start_http_server(
+                settings.worker_metrics_port, addr=settings.host, registry=metrics.registry
+            )
+            stack.callback(exporter.server_close)
+            stack.callback(exporter.shutdown)
+        yield WorkerProcess(worker, queue, metrics)
+
+
+async def watch_queue(process: WorkerProcess, stop: asyncio.Event) -> None:
     """Keeps the queue gauges current; they are read from Redis, not counted here."""
+    gauges: dict[str, Gauge] = {
+        "length": process.metrics.gauge(
+            "tidings_fanout_stream_length", "Messages in the fan-out stream"
+        ),
+        "pending": process.metrics.gauge(
+            "tidings_fanout_pending", "Messages read but not acknowledged"
+        ),
+        "dead": process.metrics.gauge(
+            "tidings_fanout_dead_letters", "Messages in the dead-letter stream"
+        ),
+    }
     while not stop.is_set():
         try:
-            gauges["length"].set(await services.redis.xlen(services.queue.stream))
-            gauges["pending"].set(await services.queue.pending_count())
-            gauges["dead"].set(await services.redis.xlen(services.queue.dead_stream))
+            sizes = await process.queue.sizes()
+            gauges["length"].set(sizes.length)
+            gauges["pending"].set(sizes.pending)
+            gauges["dead"].set(sizes.dead_letters)
         except Exception:
             log.warning("could not read the queue's size", exc_info=True)
         with contextlib.suppress(TimeoutError):
@@ -54,33 +130,15 @@ async def watch_queue(services: Services, gauges: dict[str, Gauge], stop: asynci
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
-    async with open_services(settings) as services:
-        worker = FanoutWorker(
-            services.queue,
-            services.fanout,
-            consumer_name(),
-            batch=settings.fanout_batch,
-            claim_idle_ms=settings.fanout_claim_idle_ms,
-            sweeper=services.outbox,
-            sweep_every=settings.outbox_sweep_seconds,
-        )
-        metrics, gauges = worker_metrics(worker)
-        exporter = None
-        if settings.worker_metrics_port:
-            exporter, _thread = start_http_server(
-                settings.worker_metrics_port, addr=settings.host, registry=metrics.registry
-            )
-        watcher = asyncio.create_task(watch_queue(services, gauges, stop))
+    async with worker_process(settings) as process:
+        watcher = asyncio.create_task(watch_queue(process, stop))
         log.info("fan-out worker %s started", consumer_name())
         try:
-            await worker.run(stop)
+            await process.worker.run(stop)
         finally:
             stop.set()
             await watcher
-            if exporter is not None:
-                exporter.shutdown()
-                exporter.server_close()
-        log.info("fan-out worker stopped after %d deliveries", worker.delivered)
+        log.info("fan-out worker stopped after %d deliveries", process.worker.delivered)
 
 
 async def main(settings: Settings) -> None:

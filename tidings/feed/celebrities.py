@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 from redis.asyncio import Redis
 
+from tidings.feed.keys import Keys
 from tidings.stores.graph import FriendGraph
 
 
@@ -12,28 +13,26 @@ class Celebrities:
     def __init__(
         self,
         redis: "Redis",
-        namespace: str,
+        keys: Keys,
         graph: FriendGraph,
         threshold: int,
         cache_seconds: int,
     ) -> None:
         self._redis = redis
-        self._namespace = namespace
+        self._keys = keys
         self._graph = graph
         self.threshold = threshold
         self._cache_seconds = cache_seconds
         self.cache_hits = 0
         self.cache_misses = 0
 
-    def key(self, user_id: str) -> str:
-        return f"{self._namespace}:celebs:{{{user_id}}}"
-
     async def is_celebrity(self, user_id: str) -> bool:
         return await self._graph.count_friends_up_to(user_id, self.threshold) >= self.threshold
 
     async def friends_of(self, user_id: str) -> list[str]:
         """The viewer's celebrity friends, cached for a bounded time."""
-        cached: str | None = await self._redis.get(self.key(user_id))  # type: ignore[assignment]
+        key = self._keys.celebrity_friends(user_id)
+        cached: str | None = await self._redis.get(key)  # type: ignore[assignment]
         return await self.friends_given(user_id, cached)
 
     async def friends_given(self, user_id: str, cached: str | None) -> list[str]:
@@ -44,7 +43,8 @@ class Celebrities:
             return ids
         self.cache_misses += 1
         ids = await self._graph.friends_with_at_least(user_id, self.threshold)
-        await self._redis.set(self.key(user_id), json.dumps(ids), ex=self._cache_seconds)
+        key = self._keys.celebrity_friends(user_id)
+        await self._redis.set(key, json.dumps(ids), ex=self._cache_seconds)
         return ids
 
     async def forget(self, user_ids: Sequence[str]) -> None:
@@ -52,5 +52,5 @@ class Celebrities:
         if user_ids:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for user_id in user_ids:
-                    pipe.delete(self.key(user_id))
+                    pipe.delete(self._keys.celebrity_friends(user_id))
                 await pipe.execute()

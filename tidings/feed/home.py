@@ -4,7 +4,7 @@ time, and history past the cached window from MongoDB, under one keyset cursor.
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -12,22 +12,26 @@ from tidings.feed.celebrities import Celebrities
 from tidings.feed.errors import BadUserInput
 from tidings.feed.friend_lists import friend_ids
 from tidings.feed.ids import smallest_post_id_at
+from tidings.feed.lookup import PostLookup
+from tidings.feed.ranking import Ranker
 from tidings.feed.timeline import TimelineRead, TimelineStore
 from tidings.stores.graph import FriendGraph
-from tidings.stores.posts import PostDocument, PostStore
+from tidings.stores.posts import PostDocument
 
 MAX_PAGE = 100
 _MARK_READ_EVERY = 60.0
 
-# Loads "the newest `limit` posts by these authors below this id": a DataLoader's
-# load in a request, so every such read in one request is batched.
-RecentPosts = Callable[[Sequence[str], int | None, int], Awaitable[list[PostDocument]]]
-
 
 @dataclass(frozen=True, slots=True)
 class TimelinePage:
-    post_ids: list[int]
+    """Posts to show, in order, and where the next page starts."""
+
+    posts: list[PostDocument]
     has_next: bool
+    # The next page holds posts below this id: the oldest id this page considered,
+    # which keeps paging keyset-exact even when ranking reorders the page or a
+    # post on it was deleted.
+    next_before: int | None
 
 
 def check_page_size(first: int) -> int:
@@ -41,8 +45,8 @@ class HomeTimeline:
         self,
         timelines: TimelineStore,
         graph: FriendGraph,
-        posts: PostStore,
         celebrities: Celebrities,
+        ranker: Ranker,
         *,
         timeline_max: int,
         active_days: int,
@@ -51,32 +55,42 @@ class HomeTimeline:
     ) -> None:
         self._timelines = timelines
         self._graph = graph
-        self._posts = posts
         self._celebrities = celebrities
+        self._ranker = ranker
         self._timeline_max = timeline_max
         self._active_seconds = active_days * 86_400
         self._retention = timedelta(days=retention_days)
         self._rebuild_lock_ms = rebuild_lock_ms
         self.rebuilds = 0
         self.celebrity_merges = 0
+        # Seconds one page took to assemble, for a latency histogram.
+        self.on_read: Callable[[float], None] = lambda _seconds: None
 
     def horizon_id(self) -> int:
         """The oldest post id still within retention."""
         return smallest_post_id_at(datetime.now(UTC) - self._retention)
 
-    async def page(
-        self, viewer_id: str, before: int | None, first: int, recent: RecentPosts
+    async def read(
+        self, viewer_id: str, before: int | None, first: int, lookup: PostLookup
     ) -> TimelinePage:
+        """The viewer's page of up to `first` posts older than `before`, hydrated and
+        ranked. Posts deleted since they were listed are left out, not shown as holes."""
+        started = time.perf_counter()
+        ids, has_next = await self.page_ids(viewer_id, before, first, lookup)
+        found = await lookup.posts(ids)
+        posts = await self._ranker.rank(viewer_id, [post for post in found if post is not None])
+        self.on_read(time.perf_counter() - started)
+        return TimelinePage(posts, has_next, ids[-1] if ids else None)
+
+    async def page_ids(
+        self, viewer_id: str, before: int | None, first: int, lookup: PostLookup
+    ) -> tuple[list[int], bool]:
         """Up to `first` post ids older than `before`, newest first, and whether more follow."""
         wanted = check_page_size(first) + 1  # one extra tells whether a next page exists
-        # The cached celebrity list is read in the same round trip, and before the
-        # page: when an author stops being a celebrity the worker pushes their
-        # posts and only then drops them from cached lists, so reading in this
-        # order sees each post at least once through the handover.
-        cached = await self._fresh(
-            viewer_id, before, wanted, prefetch=self._celebrities.key(viewer_id)
+        cached = await self._fresh(viewer_id, before, wanted, lookup)
+        celebrities = await self._celebrities.friends_given(
+            viewer_id, cached.cached_celebrity_friends
         )
-        celebrities = await self._celebrities.friends_given(viewer_id, cached.prefetched)
 
         candidates = set(cached.post_ids)
         if len(cached.post_ids) < wanted:
@@ -84,37 +98,37 @@ class HomeTimeline:
             # just below the oldest cached entry, back to the retention horizon.
             floor = cached.post_ids[-1] if cached.post_ids else before
             authors = [viewer_id, *await friend_ids(self._graph, viewer_id)]
-            older = await recent(authors, floor, wanted - len(cached.post_ids))
+            older = await lookup.recent(authors, floor, wanted - len(cached.post_ids))
             candidates.update(post.id for post in older)
         if celebrities:
             self.celebrity_merges += 1
-            pulled = await recent(celebrities, before, wanted)
+            pulled = await lookup.recent(celebrities, before, wanted)
             candidates.update(post.id for post in pulled)
         ordered = sorted(candidates, reverse=True)[:wanted]
-        return TimelinePage(ordered[:first], len(ordered) > first)
+        return ordered[:first], len(ordered) > first
 
-    async def keep_fresh(self, viewer_id: str) -> None:
+    async def keep_fresh(self, viewer_id: str, lookup: PostLookup) -> None:
         """Makes sure fan-out reaches this user from now on: built, and marked as reading."""
-        await self._fresh(viewer_id, None, 0)
+        await self._fresh(viewer_id, None, 0, lookup)
 
     async def _fresh(
-        self, viewer_id: str, before: int | None, wanted: int, *, prefetch: str | None = None
+        self, viewer_id: str, before: int | None, wanted: int, lookup: PostLookup
     ) -> TimelineRead:
         now = time.time()
-        cached = await self._timelines.read(viewer_id, before, wanted, prefetch=prefetch)
+        cached = await self._timelines.read(viewer_id, before, wanted)
         if (
             not cached.built
             or cached.last_read is None
             or (cached.last_read < now - self._active_seconds)
         ):
             # Lost, never built, or not kept up while the user was away.
-            await self._rebuild(viewer_id)
-            return await self._timelines.read(viewer_id, before, wanted, prefetch=prefetch)
+            await self._rebuild(viewer_id, lookup)
+            return await self._timelines.read(viewer_id, before, wanted)
         if now - cached.last_read > _MARK_READ_EVERY:
             await self._timelines.mark_read(viewer_id, now)
         return cached
 
-    async def _rebuild(self, user_id: str) -> None:
+    async def _rebuild(self, user_id: str, lookup: PostLookup) -> None:
         token = await self._timelines.lock_rebuild(user_id, self._rebuild_lock_ms)
         if token is None:
             # Someone else is rebuilding it: wait for theirs rather than race it.
@@ -128,17 +142,13 @@ class HomeTimeline:
             self.rebuilds += 1
             authors = [user_id, *await friend_ids(self._graph, user_id)]
             horizon = self.horizon_id()
-            posts = await self._posts.recent_by_authors(
-                authors, None, self._timeline_max, since_id=horizon
-            )
+            posts = await lookup.recent(authors, None, self._timeline_max, since_id=horizon)
             post_ids = [post.id for post in posts]
             await self._timelines.build(user_id, post_ids, time.time())
             # A post inserted while we queried was fanned out before the timeline
             # counted as built, and so skipped it; its insert precedes this query.
             newest = max(post_ids, default=horizon - 1)
-            late = await self._posts.recent_by_authors(
-                authors, None, self._timeline_max, since_id=newest + 1
-            )
+            late = await lookup.recent(authors, None, self._timeline_max, since_id=newest + 1)
             await self._timelines.add(user_id, [post.id for post in late])
         finally:
             await self._timelines.unlock_rebuild(user_id, token)

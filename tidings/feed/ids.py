@@ -30,12 +30,18 @@ def smallest_post_id_at(moment: datetime) -> int:
     return max(ms, 0) << _LOW_BITS
 
 
+def post_id_or_none(value: str) -> int | None:
+    """The id a decimal string spells, or None if it spells no possible post id."""
+    if not value.isascii() or not value.isdigit() or len(value) > 16:
+        return None
+    post_id = int(value)
+    return post_id if post_id <= MAX_POST_ID else None
+
+
 def parse_post_id(value: str) -> int:
     """An id as a client sends it (a decimal string), or BAD_USER_INPUT."""
-    if not value.isascii() or not value.isdigit() or len(value) > 16:
-        raise BadUserInput("A post id is a decimal number.")
-    post_id = int(value)
-    if post_id > MAX_POST_ID:
+    post_id = post_id_or_none(value)
+    if post_id is None:
         raise BadUserInput("A post id is a decimal number.")
     return post_id
 

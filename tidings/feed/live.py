@@ -15,6 +15,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from tidings.feed.keys import Keys
 from tidings.stores.posts import PostDocument, PostStore
 
 log = logging.getLogger(__name__)
@@ -22,28 +23,16 @@ log = logging.getLogger(__name__)
 _HYDRATE_BATCH = 500
 
 
-def user_channel(namespace: str, user_id: str) -> str:
-    return f"{namespace}:posts:{{{user_id}}}"
-
-
-def celebrity_channel(namespace: str, author_id: str) -> str:
-    return f"{namespace}:celebrity:{{{author_id}}}"
-
-
-def live_key(namespace: str, user_id: str) -> str:
-    return f"{namespace}:live:{{{user_id}}}"
-
-
 class Announcer:
     """The worker's side: a celebrity's post is published once, to one channel that
     their subscribed friends listen to, not once per friend."""
 
-    def __init__(self, redis: "Redis", namespace: str) -> None:
+    def __init__(self, redis: "Redis", keys: Keys) -> None:
         self._redis = redis
-        self._namespace = namespace
+        self._keys = keys
 
     async def celebrity_post(self, author_id: str, post_id: int) -> None:
-        await self._redis.publish(celebrity_channel(self._namespace, author_id), str(post_id))
+        await self._redis.publish(self._keys.celebrity_channel(author_id), str(post_id))
 
 
 class Listener:
@@ -60,7 +49,6 @@ class Listener:
         self._ready = asyncio.Event()
         # At-least-once fan-out may announce a post twice; show it once.
         self._recent: deque[int] = deque(maxlen=256)
-        self.dropped = 0
 
     def put(self, post: PostDocument) -> bool:
         """Queues the post; False if the oldest queued one had to make room for it."""
@@ -68,8 +56,6 @@ class Listener:
             return True
         self._recent.append(post.id)
         full = len(self._events) == self._events.maxlen
-        if full:
-            self.dropped += 1
         self._events.append(post)
         self._ready.set()
         return not full
@@ -85,7 +71,7 @@ class LiveHub:
     def __init__(
         self,
         redis: "Redis",
-        namespace: str,
+        keys: Keys,
         posts: PostStore,
         *,
         capacity: int,
@@ -93,7 +79,7 @@ class LiveHub:
     ) -> None:
         self._redis = redis
         self._posts = posts
-        self._namespace = namespace
+        self._keys = keys
         self._capacity = capacity
         self._presence_seconds = presence_seconds
         self._pubsub = redis.pubsub(ignore_subscribe_messages=True)
@@ -106,7 +92,7 @@ class LiveHub:
 
     async def start(self) -> None:
         # A channel of our own, so the pub/sub connection exists before any listener.
-        await self._pubsub.subscribe(f"{self._namespace}:hub")
+        await self._pubsub.subscribe(self._keys.hub_channel)
         self._tasks = [
             asyncio.create_task(self._dispatch(), name="live-dispatch"),
             asyncio.create_task(self._refresh_presence(), name="live-presence"),
@@ -120,14 +106,11 @@ class LiveHub:
                 await task
         await self._pubsub.aclose()  # type: ignore[no-untyped-call]
 
-    async def ping(self) -> None:
-        await self._redis.ping()
-
     @contextlib.asynccontextmanager
     async def listen(self, user_id: str, celebrity_ids: Sequence[str]) -> AsyncIterator[Listener]:
         listener = Listener(user_id, self._capacity)
-        channels = [user_channel(self._namespace, user_id)]
-        channels += [celebrity_channel(self._namespace, c) for c in celebrity_ids]
+        channels = [self._keys.user_channel(user_id)]
+        channels += [self._keys.celebrity_channel(c) for c in celebrity_ids]
         await self._mark_live([user_id])
         await self._attach(listener, channels)
         try:
@@ -137,8 +120,8 @@ class LiveHub:
 
     async def follow_celebrities(self, listener: Listener, celebrity_ids: Sequence[str]) -> None:
         """Brings a listener's celebrity channels up to date with its friends."""
-        wanted = {user_channel(self._namespace, listener.user_id)}
-        wanted |= {celebrity_channel(self._namespace, c) for c in celebrity_ids}
+        wanted = {self._keys.user_channel(listener.user_id)}
+        wanted |= {self._keys.celebrity_channel(c) for c in celebrity_ids}
         async with self._lock:
             await self._unsubscribe(listener, listener.channels - wanted)
             await self._subscribe(listener, wanted - listener.channels)
@@ -224,5 +207,5 @@ class LiveHub:
             return
         async with self._redis.pipeline(transaction=False) as pipe:
             for user_id in user_ids:
-                pipe.set(live_key(self._namespace, user_id), "1", ex=self._presence_seconds)
+                pipe.set(self._keys.live_mark(user_id), "1", ex=self._presence_seconds)
             await pipe.execute()

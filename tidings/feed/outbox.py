@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
 
+from tidings.feed.keys import Keys
 from tidings.feed.queue import FanoutQueue
 from tidings.stores.posts import PostStore
 
@@ -24,7 +25,7 @@ class OutboxSweeper:
     def __init__(
         self,
         redis: "Redis",
-        namespace: str,
+        keys: Keys,
         posts: PostStore,
         queue: FanoutQueue,
         *,
@@ -32,7 +33,7 @@ class OutboxSweeper:
         batch: int = 500,
     ) -> None:
         self._redis = redis
-        self._lock_key = f"{namespace}:outbox-sweep"
+        self._lock_key = keys.outbox_sweep_lock
         self._posts = posts
         self._queue = queue
         self._retry_after = retry_after

@@ -9,7 +9,8 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from tidings.feed.ids import MAX_POST_ID
+from tidings.feed.ids import post_id_or_none
+from tidings.feed.keys import Keys
 from tidings.feed.users import is_user_id
 
 log = logging.getLogger(__name__)
@@ -42,14 +43,19 @@ class DeadLetter:
     error: str
 
 
+@dataclass(frozen=True, slots=True)
+class QueueSizes:
+    length: int
+    pending: int
+    dead_letters: int
+
+
 class FanoutQueue:
-    def __init__(self, redis: "Redis", namespace: str, max_attempts: int = 5) -> None:
+    def __init__(self, redis: "Redis", keys: Keys, max_attempts: int = 5) -> None:
         self._redis = redis
-        # One hash tag for the three: moving a message to the dead letters is one
-        # MULTI across them, which Redis Cluster allows only within a slot.
-        self.stream = f"{namespace}:{{fanout}}"
-        self.dead_stream = f"{namespace}:{{fanout}}:dead"
-        self._failures = f"{namespace}:{{fanout}}:failures"
+        self.stream = keys.stream
+        self.dead_stream = keys.dead_letters
+        self._failures = keys.failures
         self._max_attempts = max_attempts
 
     async def enqueue(self, post_id: int, author_id: str, kind: JobKind = JobKind.POST) -> str:
@@ -185,6 +191,13 @@ class FanoutQueue:
         summary = await self._redis.xpending(self.stream, GROUP)
         return int(summary["pending"])
 
+    async def sizes(self) -> QueueSizes:
+        return QueueSizes(
+            length=int(await self._redis.xlen(self.stream)),
+            pending=await self.pending_count(),
+            dead_letters=int(await self._redis.xlen(self.dead_stream)),
+        )
+
     async def _jobs(self, entries: list[Any]) -> list[FanoutJob]:
         jobs, malformed = [], []
         for message_id, fields in entries:
@@ -202,15 +215,13 @@ class FanoutQueue:
 
 
 def _parse(message_id: str, fields: dict[str, str]) -> FanoutJob | None:
-    post_id, author_id = fields.get("post_id", ""), fields.get("author_id", "")
+    post_id, author_id = post_id_or_none(fields.get("post_id", "")), fields.get("author_id", "")
     try:
         kind = JobKind(fields.get("kind", JobKind.POST.value))
     except ValueError:
         return None
-    if not (post_id.isascii() and post_id.isdigit() and len(post_id) <= 16):
+    if post_id is None or not is_user_id(author_id):
         return None
-    if int(post_id) > MAX_POST_ID or not is_user_id(author_id):
+    if kind is not JobKind.BACKFILL and post_id == 0:
         return None
-    if kind is not JobKind.BACKFILL and int(post_id) == 0:
-        return None
-    return FanoutJob(message_id, kind, author_id, int(post_id))
+    return FanoutJob(message_id, kind, author_id, post_id)

@@ -13,11 +13,16 @@ log = logging.getLogger(__name__)
 
 
 class Ranker(Protocol):
+    # Pages served chronologically because ranking failed.
+    fallbacks: int
+
     async def rank(self, viewer_id: str, posts: Sequence[PostDocument]) -> list[PostDocument]: ...
 
 
 class Chronological:
     """The default: newest first, as the page already is."""
+
+    fallbacks = 0
 
     async def rank(self, viewer_id: str, posts: Sequence[PostDocument]) -> list[PostDocument]:
         return list(posts)

@@ -6,6 +6,7 @@ import uuid
 from redis.asyncio import Redis
 
 from tidings.feed.errors import RateLimited
+from tidings.feed.keys import Keys
 
 # KEYS: the user's window. ARGV: now (ms), window (ms), limit, a unique member.
 # Returns 0 if the event is allowed (and counted), else milliseconds until it would be.
@@ -23,15 +24,13 @@ return 0
 
 
 class RateLimiter:
-    def __init__(self, redis: "Redis", namespace: str, name: str, limit: int, window_s: int):
-        self._namespace = namespace
-        self._name = name
+    def __init__(self, redis: "Redis", keys: Keys, family: str, limit: int, window_s: int):
+        """`family` names what is limited, in keys and in the error: "posts", say."""
+        self._keys = keys
+        self._family = family
         self._limit = limit
         self._window_ms = window_s * 1000
         self._take = redis.register_script(_TAKE)
-
-    def _key(self, user_id: str) -> str:
-        return f"{self._namespace}:rate:{self._name}:{{{user_id}}}"
 
     async def take(self, user_id: str) -> None:
         """Counts one event for the user, or raises RATE_LIMITED without counting it."""
@@ -41,10 +40,11 @@ class RateLimiter:
             self._limit,
             uuid.uuid4().hex,
         ]
-        wait_ms = int(await self._take([self._key(user_id)], args))
+        wait_ms = int(await self._take([self._keys.rate(self._family, user_id)], args))
         if wait_ms:
             retry_after = max(1, -(-wait_ms // 1000))
+            window_s = self._window_ms // 1000
             raise RateLimited(
-                f"Too many posts: at most {self._limit} per {self._window_ms // 1000} seconds.",
+                f"Too many {self._family}: at most {self._limit} per {window_s} seconds.",
                 retryAfter=retry_after,
             )

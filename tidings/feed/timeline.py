@@ -5,8 +5,8 @@ MongoDB, so a key that was evicted, lost in a restart, or never built is told
 apart from one that is merely empty, and fan-out never writes into a timeline
 that is not whole: that reader is rebuilt on their next read instead.
 
-Keys carry the user id as a Redis Cluster hash tag, so one user's timeline,
-last-read time and rebuild lock live in one slot and one script can touch them.
+Every timeline is trimmed by one Lua function, `keep_newest`, whichever script
+writes to it. Key names come from `Keys`.
 """
 
 import asyncio
@@ -18,15 +18,24 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
-from tidings.feed.live import live_key, user_channel
+from tidings.feed.keys import Keys
 
 SENTINEL = "0"
+
+# Rank 0 is the sentinel (score 0): it stays, and so do the `cap` newest posts.
+_KEEP_NEWEST = """
+local function keep_newest(timeline, cap)
+  redis.call('ZREMRANGEBYRANK', timeline, 1, -(cap + 1))
+end
+"""
 
 # KEYS: (timeline, last-read, live mark) for each reader. ARGV: post id, cap,
 # active-since (unix seconds, 0 = any), the prefix of readers' live channels.
 # Announces the post only to readers with a live subscription somewhere, so the
 # others cost no publish. Returns how many timelines received the post.
-_FAN_OUT = """
+_FAN_OUT = (
+    _KEEP_NEWEST
+    + """
 local post, cap, since, prefix = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local delivered = 0
 for i = 1, #KEYS, 3 do
@@ -38,7 +47,7 @@ for i = 1, #KEYS, 3 do
   end
   if active and redis.call('ZSCORE', timeline, '0') then
     redis.call('ZADD', timeline, post, post)
-    redis.call('ZREMRANGEBYRANK', timeline, 1, -(cap + 1))
+    keep_newest(timeline, cap)
     if redis.call('EXISTS', KEYS[i + 2]) == 1 then
       redis.call('PUBLISH', prefix .. string.match(timeline, '{.*}$'), post)
     end
@@ -47,14 +56,32 @@ for i = 1, #KEYS, 3 do
 end
 return delivered
 """
+)
 
 # KEYS: timeline. ARGV: cap, then post ids. Adds only to a built timeline.
-_ADD = """
+_ADD = (
+    _KEEP_NEWEST
+    + """
 if not redis.call('ZSCORE', KEYS[1], '0') then return 0 end
 for i = 2, #ARGV do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i]) end
-redis.call('ZREMRANGEBYRANK', KEYS[1], 1, -(tonumber(ARGV[1]) + 1))
+keep_newest(KEYS[1], tonumber(ARGV[1]))
 return 1
 """
+)
+
+# KEYS: timeline, last-read. ARGV: cap, keep (seconds), now, then post ids.
+# Marks the timeline whole (merged with anything already there) and read now.
+_BUILD = (
+    _KEEP_NEWEST
+    + """
+for i = 4, #ARGV do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i]) end
+redis.call('ZADD', KEYS[1], 0, '0')
+keep_newest(KEYS[1], tonumber(ARGV[1]))
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2])
+return 1
+"""
+)
 
 # KEYS: lock. ARGV: token. Releases the lock only if we still hold it.
 _UNLOCK = """
@@ -68,14 +95,15 @@ class TimelineRead:
     built: bool
     last_read: float | None
     post_ids: list[int]
-    prefetched: str | None = None
+    # The user's celebrity-friend list as cached (JSON), None if not cached.
+    cached_celebrity_friends: str | None = None
 
 
 class TimelineStore:
     def __init__(
         self,
         redis: "Redis",
-        namespace: str,
+        keys: Keys,
         max_length: int,
         keep_seconds: int,
         *,
@@ -88,22 +116,14 @@ class TimelineStore:
         # worker). Redis Cluster needs 1: one call may only touch one slot.
         self._readers_per_call = readers_per_call
         self._pipeline_scripts = pipeline_scripts
-        self._namespace = namespace
+        self._keys = keys
         self._max_length = max_length
         # Timelines of users who stop reading expire with their activity.
         self._keep_seconds = keep_seconds
         self._fan_out = redis.register_script(_FAN_OUT)
         self._add = redis.register_script(_ADD)
+        self._build = redis.register_script(_BUILD)
         self._unlock = redis.register_script(_UNLOCK)
-
-    def key(self, user_id: str) -> str:
-        return f"{self._namespace}:tl:{{{user_id}}}"
-
-    def _last_read_key(self, user_id: str) -> str:
-        return f"{self._namespace}:read:{{{user_id}}}"
-
-    def _lock_key(self, user_id: str) -> str:
-        return f"{self._namespace}:rebuild:{{{user_id}}}"
 
     async def fan_out(self, post_id: int, user_ids: Sequence[str], active_since: float) -> int:
         """Adds the post to each built timeline whose owner read since `active_since`.
@@ -113,17 +133,21 @@ class TimelineStore:
         if not user_ids:
             return 0
         # Ids are below 2**53, so the score is exact as a double.
-        prefix = user_channel(self._namespace, "")[: -len("{}")]
-        args: list[str | int | float] = [post_id, self._max_length, active_since, prefix]
+        args: list[str | int | float] = [
+            post_id,
+            self._max_length,
+            active_since,
+            self._keys.user_channel_prefix,
+        ]
         step = self._readers_per_call
         calls = [
             [
                 key
                 for user_id in user_ids[start : start + step]
                 for key in (
-                    self.key(user_id),
-                    self._last_read_key(user_id),
-                    live_key(self._namespace, user_id),
+                    self._keys.timeline(user_id),
+                    self._keys.last_read(user_id),
+                    self._keys.live_mark(user_id),
                 )
             ]
             for start in range(0, len(user_ids), step)
@@ -139,7 +163,8 @@ class TimelineStore:
         if not post_ids:
             return len(user_ids)
         args: list[str | int | float] = [self._max_length, *post_ids]
-        return sum(await self._run(self._add, [([self.key(u)], args) for u in user_ids]))
+        calls = [([self._keys.timeline(user_id)], args) for user_id in user_ids]
+        return sum(await self._run(self._add, calls))
 
     async def _run(
         self, script: AsyncScript, calls: list[tuple[list[str], list[str | int | float]]]
@@ -163,79 +188,70 @@ class TimelineStore:
 
     async def build(self, user_id: str, post_ids: Sequence[int], now: float) -> None:
         """Marks the timeline whole with these posts (merged with any already there)."""
-        key = self.key(user_id)
-        mapping: dict[str, float] = {str(post_id): post_id for post_id in post_ids}
-        mapping[SENTINEL] = 0
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(key, mapping)
-            pipe.zremrangebyrank(key, 1, -(self._max_length + 1))
-            pipe.expire(key, self._keep_seconds)
-            pipe.set(self._last_read_key(user_id), repr(now), ex=self._keep_seconds)
-            await pipe.execute()
+        keys = [self._keys.timeline(user_id), self._keys.last_read(user_id)]
+        args: list[str | int] = [self._max_length, self._keep_seconds, repr(now), *post_ids]
+        await self._build(keys, args)
 
     async def remove(self, user_id: str, post_ids: Sequence[int]) -> None:
         if post_ids:
-            await self._redis.zrem(self.key(user_id), *[str(post_id) for post_id in post_ids])
+            await self._redis.zrem(
+                self._keys.timeline(user_id), *[str(post_id) for post_id in post_ids]
+            )
 
     async def remove_from_many(self, post_id: int, user_ids: Sequence[str]) -> None:
         async with self._redis.pipeline(transaction=False) as pipe:
             for user_id in user_ids:
-                pipe.zrem(self.key(user_id), str(post_id))
+                pipe.zrem(self._keys.timeline(user_id), str(post_id))
             await pipe.execute()
 
-    async def read(
-        self, user_id: str, before: int | None, limit: int, *, prefetch: str | None = None
-    ) -> TimelineRead:
-        """Whether the timeline is built, when it was last read, and a page below `before`.
+    async def read(self, user_id: str, before: int | None, limit: int) -> TimelineRead:
+        """Whether the timeline is built, when it was last read, a page below `before`,
+        and the user's cached celebrity-friend list, in one round trip.
 
-        One round trip. `prefetch` names one more of the user's keys (same hash tag,
-        so same slot) to GET in that round trip, before the page is read.
+        The celebrity list is read before the page: when an author stops being a
+        celebrity the worker pushes their posts and only then drops them from cached
+        lists, so reading in this order sees each post at least once.
         """
-        key = self.key(user_id)
+        key = self._keys.timeline(user_id)
         upper = "+inf" if before is None else f"({before}"
         async with self._redis.pipeline(transaction=False) as pipe:
-            if prefetch is not None:
-                pipe.get(prefetch)
+            pipe.get(self._keys.celebrity_friends(user_id))
             pipe.zscore(key, SENTINEL)
-            pipe.get(self._last_read_key(user_id))
+            pipe.get(self._keys.last_read(user_id))
             pipe.zrange(key, upper, "(0", desc=True, byscore=True, offset=0, num=limit)
-            replies = await pipe.execute()
-        prefetched = replies.pop(0) if prefetch is not None else None
-        sentinel, last_read, members = replies
+            celebrities, sentinel, last_read, members = await pipe.execute()
         return TimelineRead(
             built=sentinel is not None,
             last_read=None if last_read is None else float(last_read),
             post_ids=[int(member) for member in members],
-            prefetched=prefetched,
+            cached_celebrity_friends=celebrities,
         )
 
     async def mark_read(self, user_id: str, now: float) -> None:
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.set(self._last_read_key(user_id), repr(now), ex=self._keep_seconds)
-            pipe.expire(self.key(user_id), self._keep_seconds)
+            pipe.set(self._keys.last_read(user_id), repr(now), ex=self._keep_seconds)
+            pipe.expire(self._keys.timeline(user_id), self._keep_seconds)
             await pipe.execute()
-
-    async def set_last_read(self, user_id: str, when: float) -> None:
-        await self._redis.set(self._last_read_key(user_id), repr(when), ex=self._keep_seconds)
 
     async def oldest(self, user_id: str) -> int | None:
         members: Any = await self._redis.zrange(
-            self.key(user_id), "(0", "+inf", byscore=True, offset=0, num=1
+            self._keys.timeline(user_id), "(0", "+inf", byscore=True, offset=0, num=1
         )
         return int(members[0]) if members else None
 
     async def size(self, user_id: str) -> int:
         """Posts held, the sentinel not counted."""
-        return int(await self._redis.zcount(self.key(user_id), "(0", "+inf"))
+        return int(await self._redis.zcount(self._keys.timeline(user_id), "(0", "+inf"))
 
     async def lock_rebuild(self, user_id: str, hold_ms: int) -> str | None:
         """A token if we now hold this user's rebuild lock, None if someone else does."""
         token = uuid.uuid4().hex
-        taken = await self._redis.set(self._lock_key(user_id), token, nx=True, px=hold_ms)
+        lock = self._keys.rebuild_lock(user_id)
+        taken = await self._redis.set(lock, token, nx=True, px=hold_ms)
         return token if taken else None
 
     async def unlock_rebuild(self, user_id: str, token: str) -> None:
-        await self._unlock([self._lock_key(user_id)], [token])
+        await self._unlock([self._keys.rebuild_lock(user_id)], [token])
 
     async def rebuild_in_progress(self, user_id: str) -> bool:
-        return bool(await self._redis.exists(self._lock_key(user_id)))
+        return bool(await self._redis.exists(self._keys.rebuild_lock(user_id)))

@@ -1,17 +1,14 @@
-"""What every resolver of one request shares: who asks, the stores, the loaders."""
+"""What every resolver of one request shares: who asks, the use-cases, the loaders."""
 
 import contextvars
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from tidings.feed.celebrities import Celebrities
 from tidings.feed.cursor import CursorCodec
 from tidings.feed.errors import Unauthenticated
 from tidings.feed.friends import Friendships
 from tidings.feed.home import HomeTimeline
-from tidings.feed.live import LiveHub
+from tidings.feed.live_timeline import LiveTimeline
 from tidings.feed.posts import PostService
-from tidings.feed.ranking import Ranker
 from tidings.resolvers.loaders import Loaders, build_loaders
 from tidings.stores.graph import FriendGraph
 from tidings.stores.posts import PostStore
@@ -23,20 +20,16 @@ request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request
 
 @dataclass(frozen=True)
 class Backends:
-    """The long-lived objects a request reaches; built once per process."""
+    """What resolvers reach, built once per API process by `app/api.py`."""
 
+    timeline: HomeTimeline
+    live: LiveTimeline
+    posting: PostService
+    friendships: Friendships
+    cursors: CursorCodec
+    # Behind the loaders, and the friend lists (a keyset page straight from the graph).
     posts: PostStore
     graph: FriendGraph
-    home: HomeTimeline
-    celebrities: Celebrities
-    friendships: Friendships
-    post_service: PostService
-    ranker: Ranker
-    cursors: CursorCodec
-    live: LiveHub
-    celebrity_refresh_seconds: float
-    # Seconds one timeline page took, for the read latency histogram.
-    observe_read: Callable[[float], None]
 
 
 @dataclass

@@ -12,26 +12,33 @@ from tidings.stores.posts import PostDocument, PostStore
 
 @dataclass(frozen=True, slots=True)
 class RecentKey:
-    """The newest `limit` posts by `authors` (sorted, deduplicated) below `before`."""
+    """The newest `limit` posts by `authors` (sorted, deduplicated), ids in [since, before)."""
 
     authors: tuple[str, ...]
     before: int | None
     limit: int
+    since: int = 0
 
 
 @dataclass(frozen=True)
 class Loaders:
-    posts: DataLoader[int, PostDocument | None]
-    users: DataLoader[str, UserSummary | None]
-    recent: DataLoader[RecentKey, list[PostDocument]]
+    """The request's loaders; also the read side's `PostLookup` for this request."""
 
-    async def recent_posts(
-        self, authors: Sequence[str], before: int | None, limit: int
+    by_id: DataLoader[int, PostDocument | None]
+    users: DataLoader[str, UserSummary | None]
+    by_authors: DataLoader[RecentKey, list[PostDocument]]
+
+    async def posts(self, ids: Sequence[int]) -> list[PostDocument | None]:
+        return await self.by_id.load_many(ids)
+
+    async def recent(
+        self, authors: Sequence[str], before: int | None, limit: int, *, since_id: int = 0
     ) -> list[PostDocument]:
-        found = await self.recent.load(RecentKey(tuple(sorted(set(authors))), before, limit))
+        key = RecentKey(tuple(sorted(set(authors))), before, limit, since_id)
+        found = await self.by_authors.load(key)
         for post in found:
             # Hydrating the page later costs no second query for these.
-            self.posts.prime(post.id, post)
+            self.by_id.prime(post.id, post)
         return found
 
 
@@ -47,12 +54,15 @@ def build_loaders(posts: PostStore, graph: FriendGraph, *, cache: bool = True) -
         # One query per distinct key; a timeline page asks for one or two keys.
         return list(
             await asyncio.gather(
-                *(posts.recent_by_authors(key.authors, key.before, key.limit) for key in keys)
+                *(
+                    posts.recent_by_authors(key.authors, key.before, key.limit, since_id=key.since)
+                    for key in keys
+                )
             )
         )
 
     return Loaders(
-        posts=DataLoader(load_fn=load_posts, cache=cache),
+        by_id=DataLoader(load_fn=load_posts, cache=cache),
         users=DataLoader(load_fn=load_users, cache=cache),
-        recent=DataLoader(load_fn=load_recent, cache=cache),
+        by_authors=DataLoader(load_fn=load_recent, cache=cache),
     )

@@ -7,7 +7,7 @@ from tidings.stores.posts import PostDocument
 
 async def create_post(ctx: Context, body: str, client: str | None) -> PostDocument:
     viewer_id = ctx.require_viewer()
-    return await ctx.backends.post_service.create(viewer_id, body, client)
+    return await ctx.backends.posting.create(viewer_id, body, client)
 
 
 async def add_friend(ctx: Context, user_id: str) -> str:
@@ -28,7 +28,7 @@ async def remove_friend(ctx: Context, user_id: str) -> str:
 async def delete_post(ctx: Context, post_id: str) -> int:
     viewer_id = ctx.require_viewer()
     parsed = parse_post_id(post_id)
-    await ctx.backends.post_service.delete(viewer_id, parsed)
+    await ctx.backends.posting.delete(viewer_id, parsed)
     # Anything this request loaded before is stale now.
-    ctx.loaders.posts.clear_all()
+    ctx.loaders.by_id.clear_all()
     return parsed

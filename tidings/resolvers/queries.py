@@ -1,7 +1,5 @@
 """Query resolvers: check the arguments, ask `feed/`, return domain objects."""
 
-import time
-
 from tidings.feed.errors import BadUserInput
 from tidings.feed.home import MAX_PAGE, check_page_size
 from tidings.feed.ids import parse_post_id
@@ -13,31 +11,24 @@ from tidings.stores.posts import PostDocument
 
 async def timeline(ctx: Context, first: int, after: str | None) -> Page[PostDocument]:
     viewer_id = ctx.require_viewer()
-    backends = ctx.backends
-    cursors = backends.cursors
+    cursors = ctx.backends.cursors
     before = None if after is None else cursors.decode_post(after)
-    started = time.perf_counter()
-    page = await backends.home.page(viewer_id, before, first, ctx.loaders.recent_posts)
-    # One batched MongoDB query for the whole page. A post that has since been
-    # deleted or expired is left out rather than shown as a hole.
-    found = await ctx.loaders.posts.load_many(page.post_ids)
-    posts = await backends.ranker.rank(viewer_id, [post for post in found if post is not None])
-    edges = [(cursors.encode_post(post.id), post) for post in posts]
-    end = cursors.encode_post(page.post_ids[-1]) if page.post_ids else None
-    backends.observe_read(time.perf_counter() - started)
+    page = await ctx.backends.timeline.read(viewer_id, before, first, ctx.loaders)
+    edges = [(cursors.encode_post(post.id), post) for post in page.posts]
+    end = None if page.next_before is None else cursors.encode_post(page.next_before)
     return Page(edges, has_next=page.has_next, has_previous=after is not None, end_cursor=end)
 
 
 async def post(ctx: Context, post_id: str) -> PostDocument | None:
     ctx.require_viewer()
-    return await ctx.loaders.posts.load(parse_post_id(post_id))
+    return await ctx.loaders.by_id.load(parse_post_id(post_id))
 
 
 async def posts(ctx: Context, post_ids: list[str]) -> list[PostDocument | None]:
     ctx.require_viewer()
     if len(post_ids) > MAX_PAGE:
         raise BadUserInput(f"Ask for at most {MAX_PAGE} posts at once.", field="ids")
-    return await ctx.loaders.posts.load_many([parse_post_id(value) for value in post_ids])
+    return await ctx.loaders.posts([parse_post_id(value) for value in post_ids])
 
 
 async def user(ctx: Context, user_id: str) -> str | None:

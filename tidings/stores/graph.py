@@ -3,7 +3,6 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,25 +62,3 @@ class FriendGraph(Protocol):
         ...
 
     async def close(self) -> None: ...
-
-
-def graph_name(url: str, default: str) -> str:
-    path = urlsplit(url).path.strip("/")
-    return path or default
-
-
-def connect_graph(url: str, default_name: str) -> FriendGraph:
-    """The adapter that `url` names. Call only where the graph's lifetime is owned."""
-    scheme = urlsplit(url).scheme
-    if scheme in {"falkordb", "falkor", "redis"}:
-        from tidings.stores.falkordb_graph import FalkorDBGraph
-
-        return FalkorDBGraph.from_url(url, graph_name(url, default_name))
-    if scheme.split("+")[0] in {"neo4j", "bolt"}:
-        from tidings.stores.neo4j_graph import Neo4jGraph
-
-        return Neo4jGraph.from_url(url, default_name)
-    raise ValueError(
-        f"Unsupported graph URL scheme {scheme!r}; use falkordb://host:port/graph, "
-        "neo4j://host:port[/database] or bolt://host:port[/database]"
-    )

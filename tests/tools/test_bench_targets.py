@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tidings.app.bench import targets
+from tidings_tools.bench import targets
 
 
 def report(first: float, fanout: float, lag: float, memory: float, celeb: float) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 import jwt
 import pytest
 
-from tidings.app.devstack import free_port
+from tidings_tools.devstack import free_port
 
 TIDINGS = str(Path(sys.executable).with_name("tidings"))
 

@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 from pymongo.errors import BulkWriteError
 from rich.progress import Progress
 
-from tidings.app.services import open_services
 from tidings.app.settings import Settings
+from tidings.app.stores import open_stores, prepare_schemas
 from tidings.feed.ids import post_id_time, smallest_post_id_at
 from tidings.stores.posts import PostDocument
 
@@ -83,8 +83,9 @@ async def seed(
 ) -> dict[str, int]:
     rng = random.Random(plan.seed)
     edges = 0
-    async with open_services(settings) as services:
-        graph = services.graph
+    async with open_stores(settings) as stores:
+        await prepare_schemas(stores, settings)
+        graph = stores.graph
         if await graph.user_summaries([plan.user_id(0)]) != [None]:
             raise SeedConflict(f"users with prefix {plan.prefix!r} exist already; pick another")
         users_task = (
@@ -143,7 +144,7 @@ async def seed(
                 )
             # A rare duplicate id costs that one post; the rest of the batch is kept.
             with contextlib.suppress(BulkWriteError):
-                await services.posts.insert_many(documents)
+                await stores.posts.insert_many(documents)
             written += size
             if progress and posts_task is not None:
                 progress.advance(posts_task, size)

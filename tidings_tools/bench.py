@@ -31,12 +31,20 @@ from typing import Any
 
 import httpx
 
-from tidings.app.auth import issue_token
-from tidings.app.devstack import ChildProcess, accepts_connections, free_port
-from tidings.app.services import Services, open_services
+from tidings.app import components
 from tidings.app.settings import Settings
+from tidings.app.stores import Stores, open_stores, prepare_schemas
+from tidings.app.worker import build_fanout
+from tidings.feed.fanout import Fanout
 from tidings.feed.friend_lists import friend_ids
-from tidings.feed.queue import GROUP, FanoutJob, JobKind
+from tidings.feed.home import HomeTimeline
+from tidings.feed.keys import Keys
+from tidings.feed.lookup import StoreLookup
+from tidings.feed.posts import PostService
+from tidings.feed.queue import GROUP, FanoutJob, FanoutQueue, JobKind
+from tidings.feed.timeline import TimelineStore
+from tidings_tools.client import GraphQLClient, GraphQLFailure
+from tidings_tools.devstack import ChildProcess, accepts_connections, free_port
 
 PAGE = """query($after: String) { timeline(first: 20, after: $after) {
   edges { cursor node { id body createdAt client author { id friendCount } } }
@@ -113,7 +121,7 @@ async def load(
             started = time.perf_counter()
             try:
                 await request()
-            except (httpx.HTTPError, RuntimeError):
+            except (httpx.HTTPError, GraphQLFailure):
                 errors += 1
                 continue
             latencies.append((time.perf_counter() - started) * 1000)
@@ -127,6 +135,37 @@ async def load(
         "rps": round(len(latencies) / elapsed, 1),
         **latency_summary(latencies),
     }
+
+
+@dataclass
+class Parts:
+    """What the benchmark drives in-process, built as the roles build them."""
+
+    stores: Stores
+    settings: Settings
+    keys: Keys
+    timelines: TimelineStore
+    queue: FanoutQueue
+    home: HomeTimeline
+    posting: PostService
+    fanout: Fanout
+
+    @classmethod
+    async def build(cls, stores: Stores, settings: Settings) -> "Parts":
+        await prepare_schemas(stores, settings)
+        keys = Keys(settings.namespace)
+        queue = components.fanout_queue(stores, settings, keys)
+        await queue.ensure_group()
+        return cls(
+            stores=stores,
+            settings=settings,
+            keys=keys,
+            timelines=components.timeline_store(stores, settings, keys),
+            queue=queue,
+            home=components.home_timeline(stores, settings, keys),
+            posting=await components.post_service(stores, settings, keys),
+            fanout=build_fanout(stores, settings, keys),
+        )
 
 
 class Bench:
@@ -144,59 +183,46 @@ class Bench:
     def user(self, role: str, index: int) -> str:
         return f"bench{self.run}-{role}{index}"
 
-    async def graphql(
-        self, http: httpx.AsyncClient, user: str, query: str, variables: dict[str, Any] | None
-    ) -> dict[str, Any]:
-        token = issue_token(user, self.secret, 3_600)
-        response = await http.post(
-            self.api_url,
-            json={"query": query, "variables": variables or {}},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        body: dict[str, Any] = response.json()
-        if response.status_code != 200 or "errors" in body:
-            raise RuntimeError(f"the API answered {response.status_code}: {body}")
-        data: dict[str, Any] = body["data"]
-        return data
+    def client(self, http: httpx.AsyncClient) -> GraphQLClient:
+        return GraphQLClient(http, self.api_url, self.secret)
 
     async def circle(
-        self, services: Services, role: str, count: int, friend_role: str, friends: int
+        self, parts: Parts, role: str, count: int, friend_role: str, friends: int
     ) -> tuple[list[str], list[str]]:
         """`count` users, each befriended with the same `friends` others."""
         members = [self.user(role, i) for i in range(count)]
         others = [self.user(friend_role, i) for i in range(friends)]
-        await services.graph.ensure_users(members + others)
+        await parts.stores.graph.ensure_users(members + others)
         for member in members:
-            await services.graph.befriend_many(member, others)
+            await parts.stores.graph.befriend_many(member, others)
         return members, others
 
     # -- read --------------------------------------------------------------------------
 
-    async def read(self, services: Services, http: httpx.AsyncClient) -> dict[str, Any]:
+    async def read(self, parts: Parts, http: httpx.AsyncClient) -> dict[str, Any]:
         size = self.size
-        readers, authors = await self.circle(
-            services, "reader", size.readers, "author", size.authors
-        )
+        api = self.client(http)
+        readers, authors = await self.circle(parts, "reader", size.readers, "author", size.authors)
         posts = []
         for author in authors:
             for _ in range(size.posts_per_author):
-                posts.append(await services.post_service.create(author, "x" * 80, None))
+                posts.append(await parts.posting.create(author, "x" * 80, None))
         # Deep cursors: well inside each reader's history, found by paging as a client would.
         deep: dict[str, str | None] = {}
         depth = max(1, min(len(posts), size.timeline_cap) * 3 // 4 // 20)
         for reader in readers:
             after = None
             for _ in range(depth):
-                page = (await self.graphql(http, reader, PAGE, {"after": after}))["timeline"]
+                page = (await api.data(reader, PAGE, {"after": after}))["timeline"]
                 after = page["pageInfo"]["endCursor"] or after
             deep[reader] = after
 
         async def first_page() -> None:
-            await self.graphql(http, self.rng.choice(readers), PAGE, None)
+            await api.data(self.rng.choice(readers), PAGE)
 
         async def deep_page() -> None:
             reader = self.rng.choice(readers)
-            await self.graphql(http, reader, PAGE, {"after": deep[reader]})
+            await api.data(reader, PAGE, {"after": deep[reader]})
 
         results: dict[str, Any] = {
             "first_page": await load(size.read_seconds, size.concurrency, first_page),
@@ -206,13 +232,13 @@ class Bench:
         results["ceiling_a_static_strawberry"] = ceiling
         results["first_page"]["ratio_to_a"] = ratio(results["first_page"]["rps"], ceiling["rps"])
         results["deep_page"]["ratio_to_a"] = ratio(results["deep_page"]["rps"], ceiling["rps"])
-        results["strategies_c"] = await self.strategies(services, readers)
+        results["strategies_c"] = await self.strategies(parts, readers)
         return results
 
     async def static_ceiling(self, http: httpx.AsyncClient) -> dict[str, float]:
         port = free_port()
         argv = [
-            sys.executable, "-m", "uvicorn", "--factory", "tidings.app.bench_ceiling:create_app",
+            sys.executable, "-m", "uvicorn", "--factory", "tidings_tools.bench_ceiling:create_app",
             "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
             "--log-level", "warning",
         ]  # fmt: skip
@@ -229,24 +255,22 @@ class Bench:
         finally:
             server.stop()
 
-    async def strategies(self, services: Services, readers: list[str]) -> dict[str, Any]:
+    async def strategies(self, parts: Parts, readers: list[str]) -> dict[str, Any]:
         """The same first page three ways, in-process, so only the strategy differs."""
-
-        async def recent(authors: Any, before: int | None, limit: int) -> Any:
-            return await services.posts.recent_by_authors(authors, before, limit)
+        posts = parts.stores.posts
+        lookup = StoreLookup(posts)
 
         async def push() -> None:
-            read = await services.timelines.read(self.rng.choice(readers), None, 21)
-            await services.posts.get_many(read.post_ids[:20])
+            read = await parts.timelines.read(self.rng.choice(readers), None, 21)
+            await posts.get_many(read.post_ids[:20])
 
         async def pull() -> None:
             reader = self.rng.choice(readers)
-            authors = [reader, *await friend_ids(services.graph, reader)]
-            await services.posts.recent_by_authors(authors, None, 21)
+            authors = [reader, *await friend_ids(parts.stores.graph, reader)]
+            await posts.recent_by_authors(authors, None, 21)
 
         async def hybrid() -> None:
-            page = await services.home.page(self.rng.choice(readers), None, 20, recent)
-            await services.posts.get_many(page.post_ids)
+            await parts.home.read(self.rng.choice(readers), None, 20, lookup)
 
         seconds = self.size.read_seconds / 2
         figures: dict[str, Any] = {
@@ -266,15 +290,16 @@ class Bench:
 
     # -- write -------------------------------------------------------------------------
 
-    async def write(self, services: Services, http: httpx.AsyncClient) -> dict[str, Any]:
+    async def write(self, parts: Parts, http: httpx.AsyncClient) -> dict[str, Any]:
         size = self.size
+        api = self.client(http)
         writers, followers = await self.circle(
-            services, "writer", size.writers, "follower", size.followers
+            parts, "writer", size.writers, "follower", size.followers
         )
         now = time.time()
         for follower in followers:
-            await services.timelines.build(follower, [], now)
-        watched = services.timelines.key(followers[0])
+            await parts.timelines.build(follower, [], now)
+        watched = parts.keys.timeline(followers[0])
         create_ms: list[float] = []
         lag_ms: list[float] = []
         # post id -> when createPost returned; one poller checks them all per tick.
@@ -288,7 +313,7 @@ class Bench:
                     deadline = time.perf_counter() + 30
                 ids = list(outstanding)
                 if ids:
-                    async with services.redis.pipeline(transaction=False) as pipe:
+                    async with parts.stores.redis.pipeline(transaction=False) as pipe:
                         for post_id in ids:
                             pipe.zscore(watched, str(post_id))
                         scores = await pipe.execute()
@@ -300,7 +325,7 @@ class Bench:
 
         async def one_post(writer: str) -> None:
             started = time.perf_counter()
-            data = await self.graphql(http, writer, CREATE, None)
+            data = await api.data(writer, CREATE)
             returned = time.perf_counter()
             create_ms.append((returned - started) * 1000)
             outstanding[int(data["createPost"]["post"]["id"])] = returned
@@ -334,24 +359,24 @@ class Bench:
         own = self.settings.in_namespace(f"bench{self.run}")
         return own.model_copy(update={"timeline_max": self.size.timeline_cap})
 
-    async def fanout(self, own: Services, own_settings: Settings) -> dict[str, Any]:
+    async def fanout(self, own: Parts) -> dict[str, Any]:
         size = self.size
         authors = [f"fan-author{i}" for i in range(10)]
         friends = [f"fan-friend{i}" for i in range(size.fanout_friends)]
-        await own.graph.ensure_users(authors + friends)
+        await own.stores.graph.ensure_users(authors + friends)
         for author in authors:
-            await own.graph.befriend_many(author, friends)
+            await own.stores.graph.befriend_many(author, friends)
         now = time.time()
         for user in friends + authors:
             await own.timelines.build(user, [], now)
         results: dict[str, Any] = {}
         post_base = 1 << 40
         for workers in (1, 2):
-            processes = [self.worker(own_settings, n) for n in range(workers)]
+            processes = [self.worker(own.settings, n) for n in range(workers)]
             try:
                 await self.wait_for_consumers(own, workers)
                 started = time.perf_counter()
-                async with own.redis.pipeline(transaction=False) as pipe:
+                async with own.stores.redis.pipeline(transaction=False) as pipe:
                     for n in range(size.fanout_posts):
                         pipe.xadd(
                             own.queue.stream,
@@ -362,7 +387,7 @@ class Bench:
                             },
                         )
                     await pipe.execute()
-                while await own.redis.xlen(own.queue.stream):  # noqa: ASYNC110  (polls workers)
+                while await own.stores.redis.xlen(own.queue.stream):  # noqa: ASYNC110  (polls workers)
                     await asyncio.sleep(0.005)
                 elapsed = time.perf_counter() - started
             finally:
@@ -375,7 +400,7 @@ class Bench:
                 "per_worker_per_s": round(deliveries / elapsed / workers),
             }
             post_base += size.fanout_posts
-            await own.redis.delete(own.queue.stream)  # a fresh group for the next round
+            await own.stores.redis.delete(own.queue.stream)  # a fresh group for the next round
             await own.queue.ensure_group()
         return results
 
@@ -385,40 +410,41 @@ class Bench:
         tidings = str(Path(sys.executable).with_name("tidings"))
         return ChildProcess(f"worker{index}", [tidings, "worker"], self.logs / f"w{index}.log", env)
 
-    async def wait_for_consumers(self, own: Services, count: int) -> None:
+    async def wait_for_consumers(self, own: Parts, count: int) -> None:
         await own.queue.ensure_group()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            consumers: Any = await own.redis.xinfo_consumers(own.queue.stream, GROUP)
+            consumers: Any = await own.stores.redis.xinfo_consumers(own.queue.stream, GROUP)
             if len(consumers) >= count:
                 return
             await asyncio.sleep(0.05)
         raise RuntimeError("bench workers did not start")
 
-    async def zadd_ceiling(self, own: Services) -> dict[str, float]:
-        keys = [f"{own.settings.namespace}:zadd:{{{i}}}" for i in range(1_000)]
+    async def zadd_ceiling(self, own: Parts) -> dict[str, float]:
+        keys = [own.keys.scratch(f"zadd:{{{i}}}") for i in range(1_000)]
         post_id = 1 << 45
         started = time.perf_counter()
         for batch in range(self.size.zadd_batches):
-            async with own.redis.pipeline(transaction=False) as pipe:
+            async with own.stores.redis.pipeline(transaction=False) as pipe:
                 for key in keys:
                     pipe.zadd(key, {str(post_id + batch): post_id + batch})
                 await pipe.execute()
         elapsed = time.perf_counter() - started
-        await own.redis.delete(*keys)
+        await own.stores.redis.delete(*keys)
         return {"zadd_per_s": round(len(keys) * self.size.zadd_batches / elapsed)}
 
-    async def memory(self, own: Services) -> dict[str, Any]:
+    async def memory(self, own: Parts) -> dict[str, Any]:
         cap = self.size.timeline_cap
         base = 1 << 46
         users = [f"mem{i}" for i in range(self.size.memory_timelines)]
         for user in users:
             ids = [base + self.rng.randrange(1 << 30) for _ in range(cap)]
             await own.timelines.build(user, ids, time.time())
-        sizes = [await own.redis.memory_usage(own.timelines.key(u), samples=0) or 0 for u in users]
+        redis = own.stores.redis
+        sizes = [await redis.memory_usage(own.keys.timeline(u), samples=0) or 0 for u in users]
         entries = [await own.timelines.size(u) for u in users]
-        encoding = await own.redis.object("encoding", own.timelines.key(users[0]))
-        config: Any = await own.redis.config_get("zset-max-listpack-entries")
+        encoding = await redis.object("encoding", own.keys.timeline(users[0]))
+        config: Any = await redis.config_get("zset-max-listpack-entries")
         return {
             "cap": cap,
             "bytes_per_entry": round(
@@ -428,14 +454,14 @@ class Bench:
             "zset_max_listpack_entries": int(config["zset-max-listpack-entries"]),
         }
 
-    async def celebrities(self, own: Services) -> dict[str, Any]:
+    async def celebrities(self, own: Parts) -> dict[str, Any]:
         threshold = own.settings.celebrity_threshold
         results: dict[str, Any] = {}
         for multiple in (1, 10):
             author = f"celebrity{multiple}"
             fans = [f"fan{multiple}-{i}" for i in range(threshold * multiple)]
             for start in range(0, len(fans), 5_000):
-                await own.graph.befriend_many(author, fans[start : start + 5_000])
+                await own.stores.graph.befriend_many(author, fans[start : start + 5_000])
             samples = []
             for n in range(20):
                 job = FanoutJob("0-0", JobKind.POST, author, (1 << 44) + n)
@@ -486,16 +512,19 @@ async def run_bench(
     bench = Bench(settings, api_url, size, secret, logs)
     report: dict[str, Any] = {"size": asdict(size), "api": api_url}
     limits = httpx.Limits(max_connections=size.concurrency * 2)
+    api_settings = settings.model_copy(update={"post_rate": 1_000_000})
     async with (
-        open_services(settings.model_copy(update={"post_rate": 1_000_000})) as services,
+        open_stores(api_settings) as stores,
         httpx.AsyncClient(timeout=30, limits=limits) as http,
     ):
-        report["read"] = await bench.read(services, http)
-        report["write"] = await bench.write(services, http)
+        parts = await Parts.build(stores, api_settings)
+        report["read"] = await bench.read(parts, http)
+        report["write"] = await bench.write(parts, http)
     own_settings = bench.own_settings()
-    async with open_services(own_settings) as own:
+    async with open_stores(own_settings) as own_stores:
+        own = await Parts.build(own_stores, own_settings)
         try:
-            report["fanout"] = await bench.fanout(own, own_settings)
+            report["fanout"] = await bench.fanout(own)
             report["fanout"]["ceiling_b_raw_zadd"] = await bench.zadd_ceiling(own)
             report["fanout"]["ratio_to_b"] = ratio(
                 report["fanout"]["1_worker"]["per_worker_per_s"],
@@ -504,11 +533,12 @@ async def run_bench(
             report["memory"] = await bench.memory(own)
             report["celebrities"] = await bench.celebrities(own)
         finally:
-            keys = [key async for key in own.redis.scan_iter(match=f"{own_settings.namespace}:*")]
+            redis = own_stores.redis
+            keys = [key async for key in redis.scan_iter(match=own.keys.everything)]
             for start in range(0, len(keys), 1_000):
-                await own.redis.delete(*keys[start : start + 1_000])
-            await own.graph.drop()
-            await own.mongo.drop_database(own_settings.namespace)
+                await redis.delete(*keys[start : start + 1_000])
+            await own_stores.graph.drop()
+            await own_stores.mongo.drop_database(own_settings.namespace)
     report["targets"] = targets(report)
     return report
 

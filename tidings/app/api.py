@@ -1,0 +1,183 @@
+"""The API process: what it builds, in which order, and the ASGI app that serves it.
+
+Startup opens the stores, prepares their schemas, composes the use-cases the
+resolvers call, registers their metrics and starts the live hub; shutdown
+undoes that in reverse. Nothing is built at import time.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
+from typing import TypedDict
+
+import httpx
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route, WebSocketRoute
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from tidings.app import components
+from tidings.app.auth import TokenVerifier
+from tidings.app.body_limit import BodyLimit
+from tidings.app.graphql_view import TidingsGraphQL
+from tidings.app.logs import RequestIds
+from tidings.app.metrics import Metrics
+from tidings.app.probes import Readiness, health, metrics_page, readiness
+from tidings.app.settings import Settings
+from tidings.app.stores import open_stores, prepare_schemas
+from tidings.feed.cursor import CursorCodec
+from tidings.feed.friends import Friendships
+from tidings.feed.keys import Keys
+from tidings.feed.live import LiveHub
+from tidings.feed.live_timeline import LiveTimeline
+from tidings.feed.ranking import Chronological, Ranker, RemoteRanker
+from tidings.resolvers.context import Backends
+from tidings.schema.schema import build_schema
+
+
+class AppState(TypedDict):
+    backends: Backends
+    metrics: Metrics
+    readiness: Readiness
+
+
+@asynccontextmanager
+async def api_process(settings: Settings, cursors: CursorCodec) -> AsyncIterator[AppState]:
+    """Everything one API process runs, from startup to shutdown."""
+    async with AsyncExitStack() as stack:
+        stores = await stack.enter_async_context(open_stores(settings))
+        await prepare_schemas(stores, settings)
+        keys = Keys(settings.namespace)
+        timelines = components.timeline_store(stores, settings, keys)
+        celebrities = components.celebrities(stores, settings, keys)
+        queue = components.fanout_queue(stores, settings, keys)
+
+        ranker: Ranker = Chronological()
+        if settings.ranking_url:
+            http = await stack.enter_async_context(httpx.AsyncClient())
+            ranker = RemoteRanker(http, settings.ranking_url, settings.ranking_timeout_ms / 1000)
+        home = components.home_timeline(
+            stores, settings, keys, celebrity_cache=celebrities, ranker=ranker
+        )
+        posting = await components.post_service(stores, settings, keys)
+        friendships = Friendships(
+            stores.graph,
+            timelines,
+            stores.posts,
+            celebrities,
+            queue,
+            backfill_posts=settings.backfill_posts,
+            timeline_max=settings.timeline_max,
+        )
+        hub = LiveHub(
+            stores.redis,
+            keys,
+            stores.posts,
+            capacity=settings.live_buffer,
+            presence_seconds=settings.live_presence_seconds,
+        )
+        live = LiveTimeline(
+            home, celebrities, hub, celebrity_refresh_seconds=settings.celebrity_cache_seconds
+        )
+
+        metrics = Metrics()
+        home.on_read = metrics.latency(
+            "tidings_timeline_read_seconds", "Time to assemble and hydrate one timeline page"
+        ).observe
+        metrics.counters(
+            [
+                ("tidings_posts_created", "Posts accepted", lambda: posting.created),
+                (
+                    "tidings_timeline_rebuilds",
+                    "Timelines rebuilt from MongoDB",
+                    lambda: home.rebuilds,
+                ),
+                (
+                    "tidings_celebrity_merges",
+                    "Timeline pages that merged celebrities' posts at read time",
+                    lambda: home.celebrity_merges,
+                ),
+                (
+                    "tidings_celebrity_cache_hits",
+                    "Celebrity-friend lists served from the cache",
+                    lambda: celebrities.cache_hits,
+                ),
+                (
+                    "tidings_celebrity_cache_misses",
+                    "Celebrity-friend lists computed from the graph",
+                    lambda: celebrities.cache_misses,
+                ),
+                (
+                    "tidings_live_dropped_events",
+                    "Live posts dropped because a subscriber's buffer was full",
+                    lambda: hub.dropped,
+                ),
+                (
+                    "tidings_ranking_fallbacks",
+                    "Pages served chronologically because ranking failed",
+                    lambda: ranker.fallbacks,
+                ),
+            ]
+        )
+
+        await hub.start()
+        stack.push_async_callback(hub.close)
+        yield {
+            "backends": Backends(
+                timeline=home,
+                live=live,
+                posting=posting,
+                friendships=friendships,
+                cursors=cursors,
+                posts=stores.posts,
+                graph=stores.graph,
+            ),
+            "metrics": metrics,
+            "readiness": {
+                "redis": stores.redis.ping,
+                "mongodb": stores.posts.ping,
+                "graph": lambda: stores.graph.user_summaries(["readiness-probe"]),
+            },
+        }
+
+
+def create_app(settings: Settings) -> Starlette:
+    """Builds the app; every client is opened in its lifespan, none before."""
+    cursors = CursorCodec(settings.require_cursor_secret())
+    verifier = TokenVerifier(
+        settings.hs256_secret(), settings.jwt_leeway_seconds, settings.jwt_public_key
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[AppState]:
+        async with api_process(settings, cursors) as state:
+            yield state
+
+    schema = build_schema(
+        max_depth=settings.query_max_depth,
+        max_aliases=settings.query_max_aliases,
+        max_tokens=settings.query_max_tokens,
+        introspection=settings.introspection,
+    )
+    graphql = TidingsGraphQL(
+        verifier,
+        schema,
+        graphql_ide="graphiql",
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
+        max_subscriptions_per_connection=settings.ws_max_subscriptions,
+    )
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", health),
+            Route("/readyz", readiness),
+            Route("/metrics", metrics_page),
+        ],
+        lifespan=lifespan,
+        middleware=[
+            Middleware(RequestIds),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        ],
+    )

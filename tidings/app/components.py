@@ -1,0 +1,82 @@
+"""Parts that more than one role builds the same way from the stores and settings."""
+
+from datetime import timedelta
+
+from tidings.app.settings import Settings
+from tidings.app.stores import Stores
+from tidings.feed.celebrities import Celebrities
+from tidings.feed.home import HomeTimeline
+from tidings.feed.ids import NODES, PostIdGenerator
+from tidings.feed.keys import Keys
+from tidings.feed.posts import PostService
+from tidings.feed.queue import FanoutQueue
+from tidings.feed.ranking import Chronological, Ranker
+from tidings.feed.rate_limit import RateLimiter
+from tidings.feed.timeline import TimelineStore
+
+# A day past the activity window, so a returning user's last-read time is still there.
+_KEEP_SLACK_SECONDS = 86_400
+
+
+def timeline_store(stores: Stores, settings: Settings, keys: Keys) -> TimelineStore:
+    return TimelineStore(
+        stores.redis,
+        keys,
+        settings.timeline_max,
+        settings.active_days * 86_400 + _KEEP_SLACK_SECONDS,
+        # On a cluster a script call touches one slot: one reader per call, and
+        # redis-py does not pipeline scripts there.
+        readers_per_call=1 if settings.redis_cluster else 250,
+        pipeline_scripts=not settings.redis_cluster,
+    )
+
+
+def celebrities(stores: Stores, settings: Settings, keys: Keys) -> Celebrities:
+    return Celebrities(
+        stores.redis,
+        keys,
+        stores.graph,
+        settings.celebrity_threshold,
+        settings.celebrity_cache_seconds,
+    )
+
+
+def fanout_queue(stores: Stores, settings: Settings, keys: Keys) -> FanoutQueue:
+    return FanoutQueue(stores.redis, keys, settings.fanout_max_attempts)
+
+
+def home_timeline(
+    stores: Stores,
+    settings: Settings,
+    keys: Keys,
+    *,
+    celebrity_cache: Celebrities | None = None,
+    ranker: Ranker | None = None,
+) -> HomeTimeline:
+    return HomeTimeline(
+        timeline_store(stores, settings, keys),
+        stores.graph,
+        celebrity_cache or celebrities(stores, settings, keys),
+        ranker or Chronological(),
+        timeline_max=settings.timeline_max,
+        active_days=settings.active_days,
+        retention_days=settings.retention_days,
+        rebuild_lock_ms=settings.rebuild_lock_ms,
+    )
+
+
+async def lease_id_node(stores: Stores, keys: Keys) -> int:
+    """A node number for post ids that no other live process holds (for up to NODES)."""
+    return int(await stores.redis.incr(keys.id_node_counter)) % NODES
+
+
+async def post_service(stores: Stores, settings: Settings, keys: Keys) -> PostService:
+    return PostService(
+        stores.posts,
+        fanout_queue(stores, settings, keys),
+        PostIdGenerator(await lease_id_node(stores, keys)),
+        RateLimiter(
+            stores.redis, keys, "posts", settings.post_rate, settings.post_rate_window_seconds
+        ),
+        fanout_deadline=timedelta(seconds=settings.outbox_deadline_seconds),
+    )

@@ -1,0 +1,99 @@
+"""Every Redis key and pub/sub channel Tidings uses, and nothing else (Mastodon's
+`FeedManager#key`): one place to read the layout, one place to change it.
+
+All names start with the namespace, so deployments and test runs can share a
+server. Per-user names end with the user id as a Redis Cluster hash tag
+(`{user}`), so one user's timeline, last-read time, locks, cache and channel live
+in one slot and one script call may touch them together. The fan-out script
+builds a reader's channel as `user_channel_prefix` plus the tag of the reader's
+timeline key; `user_channel` is defined the same way, here, so the two agree.
+
+The queue's three keys share the tag `{fanout}`: moving a message to the dead
+letters is one MULTI across them, which a cluster allows only within a slot.
+"""
+
+from dataclasses import dataclass
+
+
+def hash_tag(user_id: str) -> str:
+    return f"{{{user_id}}}"
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    namespace: str
+
+    # -- one user's (hash-tagged) ------------------------------------------------------
+
+    def timeline(self, user_id: str) -> str:
+        """Sorted set of post ids, scored by id, with a sentinel once built."""
+        return f"{self.namespace}:tl:{hash_tag(user_id)}"
+
+    def last_read(self, user_id: str) -> str:
+        return f"{self.namespace}:read:{hash_tag(user_id)}"
+
+    def rebuild_lock(self, user_id: str) -> str:
+        return f"{self.namespace}:rebuild:{hash_tag(user_id)}"
+
+    def celebrity_friends(self, user_id: str) -> str:
+        """The cached list of the user's friends who are celebrities."""
+        return f"{self.namespace}:celebs:{hash_tag(user_id)}"
+
+    def live_mark(self, user_id: str) -> str:
+        """Set while the user has a live subscription on some API process."""
+        return f"{self.namespace}:live:{hash_tag(user_id)}"
+
+    def rate(self, family: str, user_id: str) -> str:
+        return f"{self.namespace}:rate:{family}:{hash_tag(user_id)}"
+
+    # -- channels ----------------------------------------------------------------------
+
+    @property
+    def user_channel_prefix(self) -> str:
+        return f"{self.namespace}:posts:"
+
+    def user_channel(self, user_id: str) -> str:
+        """Post ids entering this user's timeline."""
+        return self.user_channel_prefix + hash_tag(user_id)
+
+    def celebrity_channel(self, author_id: str) -> str:
+        """A celebrity's new posts, published once for all their subscribed friends."""
+        return f"{self.namespace}:celebrity:{hash_tag(author_id)}"
+
+    @property
+    def hub_channel(self) -> str:
+        """A channel of each API process's own, so its pub/sub connection always exists."""
+        return f"{self.namespace}:hub"
+
+    # -- process-wide ------------------------------------------------------------------
+
+    @property
+    def stream(self) -> str:
+        return f"{self.namespace}:{{fanout}}"
+
+    @property
+    def dead_letters(self) -> str:
+        return f"{self.namespace}:{{fanout}}:dead"
+
+    @property
+    def failures(self) -> str:
+        """Last error of each message that failed, by message id."""
+        return f"{self.namespace}:{{fanout}}:failures"
+
+    @property
+    def outbox_sweep_lock(self) -> str:
+        return f"{self.namespace}:outbox-sweep"
+
+    @property
+    def id_node_counter(self) -> str:
+        """Leases post-id node numbers to processes."""
+        return f"{self.namespace}:id-node"
+
+    def scratch(self, name: str) -> str:
+        """Keys that tools (the benchmark) create and delete within one run."""
+        return f"{self.namespace}:scratch:{name}"
+
+    @property
+    def everything(self) -> str:
+        """A SCAN pattern matching every key of this namespace, for tear-down."""
+        return f"{self.namespace}:*"

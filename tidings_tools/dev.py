@@ -1,0 +1,91 @@
+"""`tidings dev`: the embedded stack, the API and one worker, on loopback, until Ctrl-C."""
+
+import os
+import secrets
+import signal
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from types import FrameType
+
+from tidings.app.settings import DEV_SECRET_FILE, Settings
+from tidings_tools import devstack
+
+
+def dev_secret(settings: Settings) -> str:
+    """The known secret, or a new one generated once and kept in the data dir."""
+    if secret := settings.known_jwt_secret():
+        return secret
+    data_dir = settings.data_dir
+    path = data_dir / DEV_SECRET_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+class Stop:
+    def __init__(self) -> None:
+        self.requested = False
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._handle)
+
+    def _handle(self, _signum: int, _frame: FrameType | None) -> None:
+        self.requested = True
+
+
+def run_dev(settings: Settings) -> int:
+    data_dir = settings.data_dir
+    env = dict(os.environ)
+    env["TIDINGS_JWT_SECRET"] = dev_secret(settings)
+    stop = Stop()
+    servers: list[devstack.ChildProcess] = []
+    apps: list[devstack.ChildProcess] = []
+    logs = data_dir / "logs"
+    try:
+        if "TIDINGS_REDIS_URL" not in env or "TIDINGS_GRAPH_URL" not in env:
+            port = devstack.free_port()
+            servers.append(devstack.start_redis(data_dir / "redis", port, logs / "redis.log"))
+            env.setdefault("TIDINGS_REDIS_URL", f"redis://127.0.0.1:{port}/0")
+            env.setdefault("TIDINGS_GRAPH_URL", f"falkordb://127.0.0.1:{port}/tidings")
+        if "TIDINGS_MONGO_URI" not in env:
+            port = devstack.free_port()
+            servers.append(devstack.start_secantus(data_dir / "mongo", port, logs / "mongo.log"))
+            env["TIDINGS_MONGO_URI"] = f"mongodb://127.0.0.1:{port}/tidings"
+        tidings = str(Path(sys.executable).with_name("tidings"))
+        worker = devstack.ChildProcess("worker", [tidings, "worker"], logs / "worker.log", env)
+        apps.append(worker)
+        api = devstack.ChildProcess("api", [tidings, "api"], logs / "api.log", env)
+        apps.append(api)
+        base = f"http://{settings.host}:{settings.port}"
+        api.wait_until(lambda: _http_ok(f"{base}/healthz"), timeout=60)
+        print(
+            f"Tidings is up: {base}/graphql (GraphiQL in a browser)\n"
+            f"  redis/graph {env['TIDINGS_REDIS_URL']}  mongo {env['TIDINGS_MONGO_URI']}\n"
+            f"  logs in {logs}; a token: tidings token alice\n"
+            "Ctrl-C stops everything.",
+            flush=True,
+        )
+        while not stop.requested:
+            if exited := [child for child in apps + servers if not child.running()]:
+                print(f"{exited[0].name} exited; see {exited[0].log_path}", file=sys.stderr)
+                return 1
+            time.sleep(0.2)
+        return 0
+    finally:
+        # Readers and writers first, so nothing is mid-write when the stores stop.
+        for child in reversed(apps):
+            child.stop()
+        for child in reversed(servers):
+            child.stop()
