@@ -89,6 +89,18 @@ class GraphContract:
         assert await graph.count_friends_up_to("a", 5) == 1
         assert await graph.count_friends_up_to("ghost", 1) == 0
 
+    async def test_friends_with_at_least_counts_each_friends_friends(
+        self, graph: FriendGraph
+    ) -> None:
+        await graph.befriend_many("viewer", ["star", "mid", "loner"])
+        await graph.befriend_many("star", [f"fan{i}" for i in range(10)])  # 11 friends
+        await graph.befriend_many("mid", ["x", "y"])  # 3 friends
+        assert await graph.friends_with_at_least("viewer", 3) == ["mid", "star"]
+        assert await graph.friends_with_at_least("viewer", 4) == ["star"]
+        assert await graph.friends_with_at_least("viewer", 11) == ["star"]
+        assert await graph.friends_with_at_least("viewer", 12) == []
+        assert await graph.friends_with_at_least("ghost", 1) == []
+
     async def test_bulk_loading_users_and_pairs(self, graph: FriendGraph) -> None:
         await graph.ensure_users(["a", "b", "c", "d"])
         await graph.create_friendships([("a", "b"), ("c", "a"), ("d", "d")])

@@ -53,11 +53,20 @@ ORDER BY id
 LIMIT $limit
 """
 
+# Counts each friend's friends only up to $min_friends (a subquery per friend with
+# a LIMIT), so a viewer befriending someone with a million friends costs at most
+# $min_friends steps for them, not a million.
 FRIENDS_WITH_AT_LEAST = """
 MATCH (:User {id: $id})-[:FRIEND]-(f:User)
 WITH DISTINCT f
-MATCH (f)-[:FRIEND]-(other:User)
-WITH f, count(DISTINCT other) AS friends
+CALL {
+  WITH f
+  MATCH (f)-[:FRIEND]-(other:User)
+  WITH other
+  LIMIT $min_friends
+  RETURN count(other) AS friends
+}
+WITH f, friends
 WHERE friends >= $min_friends
 RETURN f.id AS id
 ORDER BY id

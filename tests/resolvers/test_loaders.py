@@ -1,0 +1,62 @@
+"""The request's loaders, as the read side's lookup port: batched, primed, in order."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tidings.app.stores import Stores
+from tidings.resolvers.loaders import build_loaders
+from tidings.stores.posts import PostDocument, PostStore
+
+DUE = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=1)
+
+
+def post(post_id: int, author: str) -> PostDocument:
+    return PostDocument(post_id, author, f"post {post_id}", datetime(2026, 1, 2, tzinfo=UTC))
+
+
+@pytest.fixture
+def queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The name of every PostStore query made, in order."""
+    made: list[str] = []
+    for name in ("get_many", "recent_by_authors"):
+        real = getattr(PostStore, name)
+
+        def spy(real: Any = real, name: str = name) -> Any:
+            async def counted(self: PostStore, *args: Any, **kwargs: Any) -> Any:
+                made.append(name)
+                return await real(self, *args, **kwargs)
+
+            return counted
+
+        monkeypatch.setattr(PostStore, name, spy())
+    return made
+
+
+async def test_concurrent_lookups_by_id_are_one_query_in_the_order_asked(
+    stores: Stores, queries: list[str]
+) -> None:
+    for post_id, author in ((1, "a"), (2, "b"), (3, "a")):
+        await stores.posts.insert(post(post_id, author), fanout_due=DUE)
+    loaders = build_loaders(stores.posts, stores.graph)
+    first, second = await asyncio.gather(loaders.posts([3, 99, 1]), loaders.posts([2]))
+    assert [p.id if p else None for p in first] == [3, None, 1]
+    assert [p.id if p else None for p in second] == [2]
+    assert queries == ["get_many"]
+
+
+async def test_posts_found_by_author_need_no_second_query_to_hydrate(
+    stores: Stores, queries: list[str]
+) -> None:
+    for post_id in (1, 2, 3):
+        await stores.posts.insert(post(post_id, "a"), fanout_due=DUE)
+    loaders = build_loaders(stores.posts, stores.graph)
+    recent = await loaders.recent(["a"], None, 2)
+    assert [p.id for p in recent] == [3, 2]
+    hydrated = await loaders.posts([3, 2])
+    assert hydrated == recent
+    assert queries == ["recent_by_authors"]
+    older = await loaders.recent(["a"], None, 10, since_id=2)
+    assert [p.id for p in older] == [3, 2]
