@@ -1,67 +1,77 @@
-"""Ceiling (a) of `tidings bench`: Tidings' own GraphQL types serving 20 posts held in
-memory, through the same Starlette + Strawberry + uvicorn stack. Every resolver runs
-as in the API, but no store is asked anything, so no timeline read can be faster."""
+"""Ceiling (a) of `tidings bench`: Strawberry serving 20 static posts, with the same
+fields as a timeline page, through the same Starlette + Strawberry + uvicorn stack.
+Nothing is stored or looked up, so no timeline read can be faster than this.
 
-from collections.abc import Sequence
+The types mirror the response's shape, not `tidings.schema.types`, on purpose:
+every field here is a plain value, so the ceiling carries none of the service's
+own resolver costs (an async resolver per field, DataLoaders) and the ratio to it
+shows them instead of hiding them."""
+
 from datetime import UTC, datetime
-from typing import Any, cast
 
 import strawberry
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
-from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.dataloader import DataLoader
 from strawberry.extensions import ParserCache, ValidationCache
-from strawberry.types import Info
-
-from tidings.resolvers.context import Context
-from tidings.resolvers.loaders import Loaders, RecentKey
-from tidings.resolvers.pages import Page
-from tidings.schema.types import PostConnection
-from tidings.stores.graph import UserSummary
-from tidings.stores.posts import PostDocument
-
-_FIRST_ID = 116_600_970_190_912
 
 
-def _page() -> Page[PostDocument]:
+@strawberry.type
+class User:
+    id: strawberry.ID
+    friend_count: int
+
+
+@strawberry.type
+class Post:
+    id: strawberry.ID
+    body: str
+    created_at: datetime
+    client: str | None
+    author: User
+
+
+@strawberry.type
+class PostEdge:
+    cursor: str
+    node: Post
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class PostConnection:
+    edges: list[PostEdge]
+    page_info: PageInfo
+
+
+def _page() -> PostConnection:
     now = datetime.now(UTC)
-    posts = [PostDocument(_FIRST_ID - i, f"author{i}", "x" * 80, now) for i in range(20)]
-    edges = [(f"AAAAAAAAAAAAAAAAAAAAAAAA{i:03d}", post) for i, post in enumerate(posts)]
-    return Page(edges, has_next=True, has_previous=False)
-
-
-async def _users(ids: Sequence[str]) -> list[UserSummary | None]:
-    return [UserSummary(user_id, 200) for user_id in ids]
-
-
-async def _nothing(keys: Sequence[Any]) -> list[Any]:
-    raise AssertionError("the ceiling looks nothing up")
+    edges = [
+        PostEdge(
+            cursor=f"AAAAAAAAAAAAAAAAAAAAAAAA{i:03d}",
+            node=Post(
+                id=strawberry.ID(str(116_600_970_190_912 + i)),
+                body="x" * 80,
+                created_at=now,
+                client=None,
+                author=User(id=strawberry.ID(f"author{i}"), friend_count=200),
+            ),
+        )
+        for i in range(20)
+    ]
+    return PostConnection(edges=edges, page_info=PageInfo(has_next_page=True, end_cursor="x"))
 
 
 @strawberry.type
 class Query:
     @strawberry.field
-    async def timeline(
-        self, info: Info[Context, None], first: int = 20, after: str | None = None
-    ) -> PostConnection:
-        return PostConnection.of(_page())
-
-
-class StaticGraphQL(GraphQL[Context, None]):
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> Context:
-        loaders = Loaders(
-            by_id=DataLoader[int, PostDocument | None](load_fn=_nothing),
-            users=DataLoader(load_fn=_users),
-            by_authors=DataLoader[RecentKey, list[PostDocument]](load_fn=_nothing),
-        )
-        # No use-case is reached: the resolvers of these types only read the loaders.
-        return Context(cast(Any, None), loaders, "bench", None)
+    async def timeline(self, first: int = 20, after: str | None = None) -> PostConnection:
+        return _page()
 
 
 def create_app() -> Starlette:
@@ -69,5 +79,5 @@ def create_app() -> Starlette:
         query=Query,
         extensions=[lambda: ParserCache(maxsize=1_000), lambda: ValidationCache(maxsize=1_000)],
     )
-    graphql = StaticGraphQL(schema, graphql_ide=None)
+    graphql = GraphQL[None, None](schema, graphql_ide=None)
     return Starlette(routes=[Route("/graphql", graphql, methods=["GET", "POST"])])
