@@ -258,7 +258,7 @@ class Bench:
     async def strategies(self, parts: Parts, readers: list[str]) -> dict[str, Any]:
         """The same first page three ways, in-process, so only the strategy differs."""
         posts = parts.stores.posts
-        lookup = StoreLookup(posts)
+        lookup = StoreLookup(posts, parts.stores.graph)
 
         async def push() -> None:
             read = await parts.timelines.read(self.rng.choice(readers), None, 21)

@@ -35,8 +35,10 @@ async def post(api: Api, user: str, body: str, client: str | None = None) -> dic
 
 
 async def befriend(api: Api, user: str, *others: str) -> None:
+    """Friends by consent: the user asks each of the others, who asks back."""
     for other in others:
         await api.data(user, ADD, {"id": other})
+        await api.data(other, ADD, {"id": user})
 
 
 async def timeline_ids(api: Api, user: str, first: int = 100) -> list[str]:

@@ -5,13 +5,22 @@ from typing import Any
 import pytest
 
 from tests.app.conftest import Api
+from tidings.stores.graph import Relation
 
 CREATE = 'mutation { createPost(input: {body: "again"}) { post { id } } }'
 
 
 @pytest.fixture
 def overrides() -> dict[str, Any]:
-    return {"post_rate": 3, "post_rate_window_seconds": 60, "query_max_aliases": 5}
+    return {
+        "post_rate": 3,
+        "post_rate_window_seconds": 60,
+        "friend_rate": 4,
+        "block_rate": 2,
+        "delete_rate": 1,
+        "max_pending_friend_requests": 2,
+        "query_max_aliases": 5,
+    }
 
 
 async def test_posting_too_fast_is_rate_limited_with_a_retry_after(api: Api) -> None:
@@ -25,6 +34,38 @@ async def test_posting_too_fast_is_rate_limited_with_a_retry_after(api: Api) -> 
     assert await database["posts"].count_documents({}) == 3
     # The limit is per user.
     await api.data("bob", CREATE)
+
+
+ADD = "mutation($id: ID!) { addFriend(userId: $id) { id } }"
+
+
+async def test_pending_friend_requests_are_capped_and_requests_rate_limited(api: Api) -> None:
+    await api.data("alice", ADD, {"id": "bob"})
+    await api.data("alice", ADD, {"id": "carol"})
+    assert await api.error_code("alice", ADD, {"id": "dave"}) == "BAD_USER_INPUT"
+    sent = "{ viewer { sentFriendRequests { edges { node { id } } } } }"
+    edges = (await api.data("alice", sent))["viewer"]["sentFriendRequests"]["edges"]
+    assert {edge["node"]["id"] for edge in edges} == {"bob", "carol"}  # dave: nothing stored
+    await api.data("alice", 'mutation { removeFriend(userId: "bob") { id } }')
+    body = await api.call("alice", ADD, {"id": "erin"})  # the fifth in the window
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert error["extensions"]["retryAfter"] >= 1
+    assert await api.stores.graph.relations("alice", ["erin"]) == [Relation()]
+    await api.data("bob", ADD, {"id": "alice"})  # the limit is per user
+
+
+async def test_blocks_mutes_and_deletes_have_limits_of_their_own(api: Api) -> None:
+    await api.data("alice", 'mutation { muteUser(userId: "bob") { id } }')
+    await api.data("alice", 'mutation { unmuteUser(userId: "bob") { id } }')
+    block = 'mutation { blockUser(userId: "bob") { id } }'
+    assert await api.error_code("alice", block) == "RATE_LIMITED"
+    assert await api.stores.graph.relations("alice", ["bob"]) == [Relation()]
+    created = await api.data("alice", CREATE)
+    delete = "mutation($id: ID!) { deletePost(id: $id) { deletedPostId } }"
+    assert await api.error_code("alice", delete, {"id": "12345"}) == "NOT_FOUND"
+    post_id = created["createPost"]["post"]["id"]
+    assert await api.error_code("alice", delete, {"id": post_id}) == "RATE_LIMITED"
 
 
 async def test_invalid_posts_do_not_use_up_the_allowance(api: Api) -> None:

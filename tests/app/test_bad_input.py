@@ -84,6 +84,7 @@ async def test_page_size_out_of_range(api: Api, first: int) -> None:
 
 async def test_malformed_and_tampered_cursors(api: Api) -> None:
     await api.data("alice", 'mutation { addFriend(userId: "bob") { id } }')
+    await api.data("bob", 'mutation { addFriend(userId: "alice") { id } }')
     friends = await api.data("alice", "{ viewer { friends { edges { cursor } } } }")
     friend_cursor = friends["viewer"]["friends"]["edges"][0]["cursor"]
     query = "query($after: String) { timeline(after: $after) { edges { cursor } } }"

@@ -5,14 +5,18 @@ from typing import Any
 import pytest
 
 from tests.app.conftest import Api
-from tests.app.scenario import ADD, REMOVE, TIMELINE, post, timeline_ids, wait_for_post
+from tests.app.scenario import REMOVE, TIMELINE, befriend, post, timeline_ids, wait_for_post
 from tidings.stores.graph import FriendGraph
 from tidings.stores.posts import PostStore
 
+ADD_WITH_FRIENDSHIP = "mutation($id: ID!) { addFriend(userId: $id) { id friendCount friendship } }"
+
 
 async def test_a_friends_post_reaches_my_timeline(api: Api) -> None:
-    befriended = await api.data("alice", ADD, {"id": "bob"})
-    assert befriended == {"addFriend": {"id": "bob", "friendCount": 1}}
+    asked = await api.data("alice", ADD_WITH_FRIENDSHIP, {"id": "bob"})
+    assert asked == {"addFriend": {"id": "bob", "friendCount": 0, "friendship": "REQUEST_SENT"}}
+    accepted = await api.data("bob", ADD_WITH_FRIENDSHIP, {"id": "alice"})
+    assert accepted == {"addFriend": {"id": "alice", "friendCount": 1, "friendship": "FRIENDS"}}
 
     created = await post(api, "bob", "hello, alice ✨", client="test-suite")
     assert created["body"] == "hello, alice ✨"
@@ -42,7 +46,7 @@ async def test_a_friends_post_reaches_my_timeline(api: Api) -> None:
 
 
 async def test_paging_while_posts_arrive_never_repeats_or_skips(api: Api) -> None:
-    await api.data("alice", ADD, {"id": "bob"})
+    await befriend(api, "alice", "bob")
     originals = [(await post(api, "bob", f"post {i}"))["id"] for i in range(23)]
     await wait_for_post(api, "alice", originals[-1])
 
@@ -65,7 +69,7 @@ async def test_paging_while_posts_arrive_never_repeats_or_skips(api: Api) -> Non
 
 
 async def test_unfriending_stops_new_posts(api: Api) -> None:
-    await api.data("alice", ADD, {"id": "bob"})
+    await befriend(api, "alice", "bob")
     before = await post(api, "bob", "while friends")
     await wait_for_post(api, "alice", before["id"])
     removed = await api.data("alice", REMOVE, {"id": "bob"})
@@ -79,7 +83,7 @@ async def test_unfriending_stops_new_posts(api: Api) -> None:
 
 async def test_viewer_user_post_and_posts(api: Api) -> None:
     for friend in ("bob", "carol", "dave"):
-        await api.data("alice", ADD, {"id": friend})
+        await befriend(api, "alice", friend)
     data = await api.data(
         "alice",
         """{ viewer { id friendCount friends(first: 2) {
@@ -106,10 +110,10 @@ async def test_viewer_user_post_and_posts(api: Api) -> None:
     first = await post(api, "bob", "one")
     second = await post(api, "carol", "two")
     data = await api.data(
-        "dave",
+        "alice",
         "query($ids: [ID!]!, $one: ID!) { posts(ids: $ids) { id body author { id } } "
         'post(id: $one) { body } missing: post(id: "1") { id } '
-        'user(id: "alice") { id friendCount } ghost: user(id: "nobody") { id } }',
+        'user(id: "dave") { id friendCount } ghost: user(id: "nobody") { id } }',
         {"ids": [second["id"], "12345", first["id"]], "one": first["id"]},
     )
     assert data == {
@@ -120,7 +124,7 @@ async def test_viewer_user_post_and_posts(api: Api) -> None:
         ],
         "post": {"body": "one"},
         "missing": None,
-        "user": {"id": "alice", "friendCount": 3},
+        "user": {"id": "dave", "friendCount": 1},
         "ghost": None,
     }
 
@@ -129,7 +133,7 @@ async def test_a_page_costs_one_post_query_and_one_graph_query(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for friend in ("bob", "carol"):
-        await api.data("alice", ADD, {"id": friend})
+        await befriend(api, "alice", friend)
     ids = [(await post(api, author, "x"))["id"] for author in ["bob", "carol"] * 10]
     await wait_for_post(api, "alice", ids[-1])
 

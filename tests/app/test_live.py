@@ -42,6 +42,7 @@ class Live:
 
     async def befriend(self, user: str, other: str) -> None:
         await self.call(user, f'mutation {{ addFriend(userId: "{other}") {{ id }} }}')
+        await self.call(other, f'mutation {{ addFriend(userId: "{user}") {{ id }} }}')
 
     async def post(self, user: str, body: str, base: str | None = None) -> str:
         query = f'mutation {{ createPost(input: {{body: "{body}"}}) {{ post {{ id }} }} }}'
@@ -104,6 +105,43 @@ async def test_a_celebrity_friends_post_arrives_live(live: Live) -> None:
     async with live.subscriber("alice") as alice:
         post_id = await live.post("star", "hello fans")
         assert (await alice.next_post())["id"] == post_id
+
+
+async def test_only_the_author_and_unmuting_friends_hear_a_post(live: Live) -> None:
+    for friend in ("fred", "eve", "bo", "mo"):
+        await live.befriend("ann", friend)
+    await live.call("pat", 'mutation { addFriend(userId: "ann") { id } }')
+    await live.call("eve", 'mutation { removeFriend(userId: "ann") { id } }')
+    await live.call("ann", 'mutation { blockUser(userId: "bo") { id } }')
+    await live.call("mo", 'mutation { muteUser(userId: "ann") { id } }')
+    async with contextlib.AsyncExitStack() as stack:
+        sockets = {
+            viewer: await stack.enter_async_context(live.subscriber(viewer))
+            for viewer in ("ann", "fred", "pat", "eve", "bo", "mo", "sam")
+        }
+        post_id = await live.post("ann", "who hears this")
+        for viewer in ("ann", "fred"):
+            assert (await sockets[viewer].next_post())["id"] == post_id, viewer
+
+        async def silent(viewer: str) -> None:
+            with pytest.raises(TimeoutError):
+                await sockets[viewer].receive(within=0.5)
+
+        await asyncio.gather(*(silent(v) for v in ("pat", "eve", "bo", "mo", "sam")))
+
+
+async def test_a_celebrity_unfriended_mid_stream_is_heard_no_more(live: Live) -> None:
+    for fan in ("alice", "fan1", "fan2", "fan3"):  # still a celebrity without alice
+        await live.befriend(fan, "star")
+    async with live.subscriber("alice") as alice:
+        await live.post("star", "before")
+        await alice.next_post()
+        # The socket still listens on the celebrity's channel until its list is
+        # refreshed; the post must be filtered all the same.
+        await live.call("alice", 'mutation { removeFriend(userId: "star") { id } }')
+        await live.post("star", "after")
+        with pytest.raises(TimeoutError):
+            await alice.receive(within=0.5)
 
 
 async def test_ping_gets_pong(live: Live) -> None:

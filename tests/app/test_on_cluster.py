@@ -7,7 +7,15 @@ import pytest
 
 from tests.app.conftest import Api, token
 from tests.app.live_server import served, socket
-from tests.app.scenario import ADD, DELETE, all_pages, cached, post, timeline_ids, wait_for_post
+from tests.app.scenario import (
+    DELETE,
+    all_pages,
+    befriend,
+    cached,
+    post,
+    timeline_ids,
+    wait_for_post,
+)
 from tests.conftest import eventually
 
 CREATE = 'mutation { createPost(input: {body: "x"}) { post { id } } }'
@@ -27,7 +35,7 @@ def overrides(redis_cluster_port: int) -> dict[str, Any]:
 async def test_posts_fan_out_page_and_delete_on_a_cluster(api: Api) -> None:
     assert api.settings.redis_cluster
     for friend in ("bob", "carol"):
-        await api.data("alice", ADD, {"id": friend})
+        await befriend(api, "alice", friend)
     await timeline_ids(api, "alice")
     ids = [(await post(api, author, "x"))["id"] for author in ["bob", "carol"] * 4]
     await wait_for_post(api, "alice", ids[-1])
@@ -45,7 +53,7 @@ async def test_posts_fan_out_page_and_delete_on_a_cluster(api: Api) -> None:
 
 async def test_celebrities_and_rate_limits_on_a_cluster(api: Api) -> None:
     for fan in ("alice", "fan1", "fan2"):
-        await api.data(fan, ADD, {"id": "star"})
+        await befriend(api, fan, "star")
     starred = (await post(api, "star", "hello fans"))["id"]
     assert starred in await timeline_ids(api, "alice")
     for _ in range(11):  # 12 per window; one post already made
@@ -54,7 +62,7 @@ async def test_celebrities_and_rate_limits_on_a_cluster(api: Api) -> None:
 
 
 async def test_live_posts_on_a_cluster(api: Api) -> None:
-    await api.data("alice", ADD, {"id": "bob"})
+    await befriend(api, "alice", "bob")
     async with served(api.settings) as url, socket(url) as ws:
         assert (await ws.init(token("alice")))["type"] == "connection_ack"
         await ws.subscribe("1", "subscription { timelinePost { id } }")

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from tests.app.conftest import Api
-from tests.app.scenario import ADD, TIMELINE, post
+from tests.app.scenario import TIMELINE, befriend, post
 from tests.ranking_service import RankingService
 
 
@@ -25,7 +25,7 @@ async def test_ranked_pages_keep_keyset_paging_exact(
     api: Api,
     ranking_service: RankingService,
 ) -> None:
-    await api.data("alice", ADD, {"id": "bob"})
+    await befriend(api, "alice", "bob")
     ids = [(await post(api, "bob", f"p{i}"))["id"] for i in range(6)]
     newest_first = list(reversed(ids))
     first = await page(api, 3)
@@ -41,7 +41,7 @@ async def test_a_ranking_service_that_times_out_leaves_the_page_chronological(
     ranking_service: RankingService,
 ) -> None:
     ranking_service.mode = "slow"
-    await api.data("alice", ADD, {"id": "bob"})
+    await befriend(api, "alice", "bob")
     ids = [(await post(api, "bob", f"p{i}"))["id"] for i in range(3)]
     connection = await page(api, 10)
     assert [e["node"]["id"] for e in connection["edges"]] == list(reversed(ids))

@@ -11,8 +11,20 @@ import pytest
 from tidings.app.settings import Settings
 from tidings.app.stores import connect_graph
 from tidings.stores.falkordb_graph import FalkorDBGraph
-from tidings.stores.graph import FriendGraph, UserSummary
+from tidings.stores.graph import (
+    FriendGraph,
+    Relation,
+    RelationList,
+    RequestOutcome,
+    UserSummary,
+)
 from tidings.stores.neo4j_graph import Neo4jGraph, label_for
+
+CAP = 50
+
+
+async def ask(graph: FriendGraph, user: str, other: str, *, at: int = 1) -> RequestOutcome:
+    return await graph.request_friendship(user, other, max_pending=CAP, now_ms=at)
 
 
 class GraphContract:
@@ -100,6 +112,98 @@ class GraphContract:
         assert await graph.friends_with_at_least("viewer", 11) == ["star"]
         assert await graph.friends_with_at_least("viewer", 12) == []
         assert await graph.friends_with_at_least("ghost", 1) == []
+
+    async def test_friends_only_once_both_sides_asked(self, graph: FriendGraph) -> None:
+        assert await ask(graph, "alice", "bob") is RequestOutcome.SENT
+        assert await graph.friends_page("alice", None, 10) == []
+        assert await ask(graph, "alice", "bob") is RequestOutcome.PENDING
+        assert await graph.relations("alice", ["bob"]) == [Relation(sent=True)]
+        assert await graph.relations("bob", ["alice"]) == [Relation(received=True)]
+        assert await ask(graph, "bob", "alice") is RequestOutcome.ACCEPTED
+        assert await graph.friends_page("alice", None, 10) == ["bob"]
+        assert await graph.relations("alice", ["bob"]) == [Relation(friends=True)]
+        assert await ask(graph, "alice", "bob") is RequestOutcome.FRIENDS
+        assert await graph.relations_page("bob", RelationList.INCOMING_REQUESTS, None, 10) == []
+
+    async def test_remove_withdraws_declines_and_unfriends(self, graph: FriendGraph) -> None:
+        await ask(graph, "alice", "bob")
+        assert await graph.remove_friendship("alice", "bob") is False  # withdrawn
+        assert await graph.relations("bob", ["alice"]) == [Relation()]
+        await ask(graph, "alice", "bob")
+        assert await graph.remove_friendship("bob", "alice") is False  # declined
+        assert await graph.relations("alice", ["bob"]) == [Relation()]
+        await ask(graph, "alice", "bob")
+        await ask(graph, "bob", "alice")
+        assert await graph.remove_friendship("bob", "alice") is True
+        assert await graph.relations("alice", ["bob"]) == [Relation()]
+
+    async def test_pending_requests_are_capped(self, graph: FriendGraph) -> None:
+        for i in range(3):
+            outcome = await graph.request_friendship("eager", f"u{i}", max_pending=3, now_ms=1)
+            assert outcome is RequestOutcome.SENT
+        refused = await graph.request_friendship("eager", "u3", max_pending=3, now_ms=1)
+        assert refused is RequestOutcome.TOO_MANY
+        assert await graph.relations("eager", ["u3"]) == [Relation()]
+        # Accepting someone else's request is not a new pending one.
+        await ask(graph, "fan", "eager")
+        accepted = await graph.request_friendship("eager", "fan", max_pending=3, now_ms=1)
+        assert accepted is RequestOutcome.ACCEPTED
+
+    async def test_block_ends_everything_and_refuses_requests_both_ways(
+        self, graph: FriendGraph
+    ) -> None:
+        await ask(graph, "alice", "bob")
+        await ask(graph, "bob", "alice")
+        await ask(graph, "alice", "carol")
+        await graph.mute("alice", "bob", now_ms=1)
+        assert await graph.block("alice", "bob", now_ms=2) is True
+        assert await graph.block("alice", "carol", now_ms=3) is False
+        assert await graph.friends_page("alice", None, 10) == []
+        assert await graph.relations("alice", ["bob", "carol"]) == [
+            Relation(blocked=True),
+            Relation(blocked=True),
+        ]
+        assert await graph.relations("bob", ["alice"]) == [Relation()]  # no block oracle
+        assert await ask(graph, "bob", "alice") is RequestOutcome.BLOCKED
+        assert await ask(graph, "alice", "bob") is RequestOutcome.BLOCKED
+        assert await graph.relations("bob", ["alice"]) == [Relation()]  # nothing stored
+        await graph.unblock("alice", "bob")
+        assert await graph.relations("alice", ["bob"]) == [Relation()]  # not friends again
+        assert await ask(graph, "bob", "alice") is RequestOutcome.SENT
+
+    async def test_mutes_keep_the_friendship_and_leave_the_readers(
+        self, graph: FriendGraph
+    ) -> None:
+        await graph.befriend_many("author", ["r1", "r2", "r3"])
+        await graph.mute("r2", "author", now_ms=1)
+        await graph.mute("r2", "author", now_ms=2)
+        assert await graph.relations("r2", ["author"]) == [Relation(friends=True, muted=True)]
+        assert await graph.readers_page("author", None, 10) == ["r1", "r3"]
+        assert await graph.readers_page("author", "r1", 1) == ["r3"]
+        assert await graph.friends_page("author", None, 10) == ["r1", "r2", "r3"]
+        await graph.unmute("r2", "author")
+        assert await graph.readers_page("author", None, 10) == ["r1", "r2", "r3"]
+
+    async def test_relation_lists_newest_first_with_keyset(self, graph: FriendGraph) -> None:
+        for at, asker in enumerate(["a", "b", "c", "d"]):
+            await ask(graph, asker, "popular", at=100 + at % 2)  # ties on time
+        incoming = RelationList.INCOMING_REQUESTS
+        first = await graph.relations_page("popular", incoming, None, 3)
+        assert first == [(101, "b"), (101, "d"), (100, "a")]
+        assert await graph.relations_page("popular", incoming, first[-1], 3) == [(100, "c")]
+        outgoing = await graph.relations_page("a", RelationList.OUTGOING_REQUESTS, None, 3)
+        assert outgoing == [(100, "popular")]
+        await graph.block("popular", "z", now_ms=5)
+        await graph.mute("popular", "y", now_ms=6)
+        assert await graph.relations_page("popular", RelationList.BLOCKED, None, 3) == [(5, "z")]
+        assert await graph.relations_page("popular", RelationList.MUTED, None, 3) == [(6, "y")]
+
+    async def test_muted_celebrities_are_not_pulled(self, graph: FriendGraph) -> None:
+        await graph.befriend_many("viewer", ["star"])
+        await graph.befriend_many("star", ["x", "y"])
+        assert await graph.friends_with_at_least("viewer", 3) == ["star"]
+        await graph.mute("viewer", "star", now_ms=1)
+        assert await graph.friends_with_at_least("viewer", 3) == []
 
     async def test_bulk_loading_users_and_pairs(self, graph: FriendGraph) -> None:
         await graph.ensure_users(["a", "b", "c", "d"])

@@ -93,6 +93,7 @@ def test_dev_stack_serves_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
     assert len(stack.children) >= 4
     alice, bob = token(env, "alice"), token(env, "bob")
     graphql(port, alice, 'mutation { addFriend(userId: "bob") { id } }')
+    graphql(port, bob, 'mutation { addFriend(userId: "alice") { id } }')
     created = graphql(port, bob, 'mutation { createPost(input: {body: "hi"}) { post { id } } }')
     post_id = created["createPost"]["post"]["id"]
     deadline = time.monotonic() + 10

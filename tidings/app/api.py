@@ -26,7 +26,6 @@ from tidings.app.probes import Readiness, health, metrics_page, readiness
 from tidings.app.settings import Settings
 from tidings.app.stores import open_stores, prepare_schemas
 from tidings.feed.cursor import CursorCodec
-from tidings.feed.friends import Friendships
 from tidings.feed.keys import Keys
 from tidings.feed.live import LiveHub
 from tidings.feed.live_timeline import LiveTimeline
@@ -48,9 +47,7 @@ async def api_process(settings: Settings, cursors: CursorCodec) -> AsyncIterator
         stores = await stack.enter_async_context(open_stores(settings))
         await prepare_schemas(stores, settings)
         keys = Keys(settings.namespace)
-        timelines = components.timeline_store(stores, settings, keys)
         celebrities = components.celebrities(stores, settings, keys)
-        queue = components.fanout_queue(stores, settings, keys)
 
         ranker: Ranker = Chronological()
         if settings.ranking_url:
@@ -60,15 +57,7 @@ async def api_process(settings: Settings, cursors: CursorCodec) -> AsyncIterator
             stores, settings, keys, celebrity_cache=celebrities, ranker=ranker
         )
         posting = await components.post_service(stores, settings, keys)
-        friendships = Friendships(
-            stores.graph,
-            timelines,
-            stores.posts,
-            celebrities,
-            queue,
-            backfill_posts=settings.backfill_posts,
-            timeline_max=settings.timeline_max,
-        )
+        friendships = components.friendships(stores, settings, keys, celebrities)
         hub = LiveHub(
             stores.redis,
             keys,

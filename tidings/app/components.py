@@ -5,6 +5,7 @@ from datetime import timedelta
 from tidings.app.settings import Settings
 from tidings.app.stores import Stores
 from tidings.feed.celebrities import Celebrities
+from tidings.feed.friends import Friendships
 from tidings.feed.home import HomeTimeline
 from tidings.feed.ids import NODES, PostIdGenerator
 from tidings.feed.keys import Keys
@@ -78,5 +79,37 @@ async def post_service(stores: Stores, settings: Settings, keys: Keys) -> PostSe
         RateLimiter(
             stores.redis, keys, "posts", settings.post_rate, settings.post_rate_window_seconds
         ),
+        deleting=RateLimiter(
+            stores.redis, keys, "deletes", settings.delete_rate, settings.delete_rate_window_seconds
+        ),
         fanout_deadline=timedelta(seconds=settings.outbox_deadline_seconds),
+    )
+
+
+def friendships(
+    stores: Stores, settings: Settings, keys: Keys, celebrity_cache: Celebrities
+) -> Friendships:
+    return Friendships(
+        stores.graph,
+        timeline_store(stores, settings, keys),
+        stores.posts,
+        celebrity_cache,
+        fanout_queue(stores, settings, keys),
+        friending=RateLimiter(
+            stores.redis,
+            keys,
+            "friend requests",
+            settings.friend_rate,
+            settings.friend_rate_window_seconds,
+        ),
+        blocking=RateLimiter(
+            stores.redis,
+            keys,
+            "blocks and mutes",
+            settings.block_rate,
+            settings.block_rate_window_seconds,
+        ),
+        max_pending_requests=settings.max_pending_friend_requests,
+        backfill_posts=settings.backfill_posts,
+        timeline_max=settings.timeline_max,
     )

@@ -54,8 +54,17 @@ class Settings(BaseSettings):
     # Where a worker serves /metrics (Prometheus); 0 switches it off.
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)
 
+    # Per-user limits on each family of mutations, as sliding windows.
     post_rate: int = Field(default=30, gt=0)
     post_rate_window_seconds: int = Field(default=60, gt=0)
+    friend_rate: int = Field(default=60, gt=0)  # addFriend and removeFriend
+    friend_rate_window_seconds: int = Field(default=3_600, gt=0)
+    block_rate: int = Field(default=60, gt=0)  # block, unblock, mute, unmute
+    block_rate_window_seconds: int = Field(default=3_600, gt=0)
+    delete_rate: int = Field(default=60, gt=0)
+    delete_rate_window_seconds: int = Field(default=3_600, gt=0)
+    # Friend requests one user may have waiting for an answer.
+    max_pending_friend_requests: int = Field(default=1_000, gt=0)
 
     # Live timelines over WebSocket.
     ws_max_subscriptions: int = Field(default=5, gt=0)

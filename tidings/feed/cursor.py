@@ -56,3 +56,14 @@ class CursorCodec:
 
     def decode_user(self, cursor: str) -> str:
         return self._decode(b"u", cursor).decode()
+
+    def encode_tie(self, at_ms: int, user_id: str) -> str:
+        """A position in a newest-first list of ties: when, and with whom."""
+        return self._encode(b"r", struct.pack(">Q", at_ms) + user_id.encode())
+
+    def decode_tie(self, cursor: str) -> tuple[int, str]:
+        payload = self._decode(b"r", cursor)
+        if len(payload) < 9:
+            raise BadUserInput(_INVALID)
+        (at_ms,) = struct.unpack(">Q", payload[:8])
+        return int(at_ms), payload[8:].decode()

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 from tidings.feed.celebrities import Celebrities
-from tidings.feed.friend_lists import friend_chunks
+from tidings.feed.friend_lists import friend_chunks, reader_chunks
 from tidings.feed.ids import post_id_time
 from tidings.feed.live import Announcer
 from tidings.feed.outbox import OutboxSweeper
@@ -89,8 +89,8 @@ class Fanout:
             await self._announcer.celebrity_post(job.author_id, job.post_id)
             return delivered
         active_since = time.time() - self._active_seconds
-        async for friends in self._friend_chunks(job.author_id):
-            delivered += await self._timelines.fan_out(job.post_id, friends, active_since)
+        async for readers in reader_chunks(self._graph, job.author_id, self._chunk_size):
+            delivered += await self._timelines.fan_out(job.post_id, readers, active_since)
         return delivered
 
     async def _retract(self, job: FanoutJob) -> int:
@@ -106,10 +106,11 @@ class Fanout:
         recent = await self._posts.recent_by_authors([author_id], None, self._backfill_posts)
         post_ids = [post.id for post in recent]
         written = 0
-        async for friends in self._friend_chunks(author_id):
-            written += await self._timelines.add_to_many(friends, post_ids)
+        # Muters are skipped: they never pulled this author either.
+        async for readers in reader_chunks(self._graph, author_id, self._chunk_size):
+            written += await self._timelines.add_to_many(readers, post_ids)
             # Only now may readers stop pulling this author.
-            await self._celebrities.forget(friends)
+            await self._celebrities.forget(readers)
         return written
 
     def _friend_chunks(self, user_id: str) -> AsyncIterator[list[str]]:

@@ -1,23 +1,37 @@
 """Walking a user's friend list in keyset chunks, never all of it in one reply."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from tidings.stores.graph import FriendGraph
 
 DEFAULT_CHUNK = 1_000
 
+# (user id, after, limit) -> the next ids in ascending order.
+IdPage = Callable[[str, str | None, int], Awaitable[list[str]]]
 
-async def friend_chunks(
-    graph: FriendGraph, user_id: str, size: int = DEFAULT_CHUNK
-) -> AsyncIterator[list[str]]:
+
+async def _chunks(page: IdPage, user_id: str, size: int) -> AsyncIterator[list[str]]:
     after = None
     while True:
-        friends = await graph.friends_page(user_id, after, size)
-        if friends:
-            yield friends
-        if len(friends) < size:
+        ids = await page(user_id, after, size)
+        if ids:
+            yield ids
+        if len(ids) < size:
             return
-        after = friends[-1]
+        after = ids[-1]
+
+
+def friend_chunks(
+    graph: FriendGraph, user_id: str, size: int = DEFAULT_CHUNK
+) -> AsyncIterator[list[str]]:
+    return _chunks(graph.friends_page, user_id, size)
+
+
+def reader_chunks(
+    graph: FriendGraph, author_id: str, size: int = DEFAULT_CHUNK
+) -> AsyncIterator[list[str]]:
+    """The author's friends who have not muted them: whom their posts are pushed to."""
+    return _chunks(graph.readers_page, author_id, size)
 
 
 async def friend_ids(graph: FriendGraph, user_id: str) -> list[str]:

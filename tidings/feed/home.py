@@ -12,9 +12,10 @@ from tidings.feed.celebrities import Celebrities
 from tidings.feed.errors import BadUserInput
 from tidings.feed.friend_lists import friend_ids
 from tidings.feed.ids import smallest_post_id_at
-from tidings.feed.lookup import PostLookup
+from tidings.feed.lookup import ReadLookup
 from tidings.feed.ranking import Ranker
 from tidings.feed.timeline import TimelineRead, TimelineStore
+from tidings.feed.visibility import visible
 from tidings.stores.graph import FriendGraph
 from tidings.stores.posts import PostDocument
 
@@ -71,19 +72,21 @@ class HomeTimeline:
         return smallest_post_id_at(datetime.now(UTC) - self._retention)
 
     async def read(
-        self, viewer_id: str, before: int | None, first: int, lookup: PostLookup
+        self, viewer_id: str, before: int | None, first: int, lookup: ReadLookup
     ) -> TimelinePage:
         """The viewer's page of up to `first` posts older than `before`, hydrated and
-        ranked. Posts deleted since they were listed are left out, not shown as holes."""
+        ranked. Posts deleted since they were listed, and posts of anyone who is no
+        longer a friend (a fan-out that raced the end of a friendship, a stale
+        celebrity list) or whom the viewer muted, are left out, not shown as holes."""
         started = time.perf_counter()
         ids, has_next = await self.page_ids(viewer_id, before, first, lookup)
-        found = await lookup.posts(ids)
-        posts = await self._ranker.rank(viewer_id, [post for post in found if post is not None])
+        shown = await visible(viewer_id, await lookup.posts(ids), lookup, timeline=True)
+        posts = await self._ranker.rank(viewer_id, [post for post in shown if post is not None])
         self.on_read(time.perf_counter() - started)
         return TimelinePage(posts, has_next, ids[-1] if ids else None)
 
     async def page_ids(
-        self, viewer_id: str, before: int | None, first: int, lookup: PostLookup
+        self, viewer_id: str, before: int | None, first: int, lookup: ReadLookup
     ) -> tuple[list[int], bool]:
         """Up to `first` post ids older than `before`, newest first, and whether more follow."""
         wanted = check_page_size(first) + 1  # one extra tells whether a next page exists
@@ -107,12 +110,12 @@ class HomeTimeline:
         ordered = sorted(candidates, reverse=True)[:wanted]
         return ordered[:first], len(ordered) > first
 
-    async def keep_fresh(self, viewer_id: str, lookup: PostLookup) -> None:
+    async def keep_fresh(self, viewer_id: str, lookup: ReadLookup) -> None:
         """Makes sure fan-out reaches this user from now on: built, and marked as reading."""
         await self._fresh(viewer_id, None, 0, lookup)
 
     async def _fresh(
-        self, viewer_id: str, before: int | None, wanted: int, lookup: PostLookup
+        self, viewer_id: str, before: int | None, wanted: int, lookup: ReadLookup
     ) -> TimelineRead:
         now = time.time()
         cached = await self._timelines.read(viewer_id, before, wanted)
@@ -128,7 +131,7 @@ class HomeTimeline:
             await self._timelines.mark_read(viewer_id, now)
         return cached
 
-    async def _rebuild(self, user_id: str, lookup: PostLookup) -> None:
+    async def _rebuild(self, user_id: str, lookup: ReadLookup) -> None:
         token = await self._timelines.lock_rebuild(user_id, self._rebuild_lock_ms)
         if token is None:
             # Someone else is rebuilding it: wait for theirs rather than race it.

@@ -60,6 +60,12 @@ class Listener:
         self._ready.set()
         return not full
 
+    def take_ready(self) -> list[PostDocument]:
+        """Every event already queued, without waiting."""
+        ready = list(self._events)
+        self._events.clear()
+        return ready
+
     async def next(self) -> PostDocument:
         while not self._events:
             self._ready.clear()

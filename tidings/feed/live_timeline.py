@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 from tidings.feed.celebrities import Celebrities
 from tidings.feed.home import HomeTimeline
 from tidings.feed.live import LiveHub
-from tidings.feed.lookup import PostLookup
+from tidings.feed.lookup import ReadLookup
+from tidings.feed.visibility import visible
 from tidings.stores.posts import PostDocument
 
 
@@ -37,7 +38,7 @@ class LiveTimeline:
         self._hub = hub
         self._refresh_seconds = celebrity_refresh_seconds
 
-    async def follow(self, viewer_id: str, lookup: PostLookup) -> AsyncIterator[PostDocument]:
+    async def follow(self, viewer_id: str, lookup: ReadLookup) -> AsyncIterator[PostDocument]:
         # A subscriber is a reader: make sure fan-out writes (and so announces) to them.
         await self._home.keep_fresh(viewer_id, lookup)
         celebrities = await self._celebrities.friends_of(viewer_id)
@@ -55,4 +56,10 @@ class LiveTimeline:
                     await self._hub.follow_celebrities(listener, celebrities)
                     refresh_at = loop.time() + self._refresh_seconds
                     continue
-                yield post
+                # Checked as a timeline read is, once per burst of arrivals: a post
+                # fanned out as a friendship ended, or by a celebrity just unfriended
+                # or muted, is not shown.
+                arrived = [post, *listener.take_ready()]
+                for shown in await visible(viewer_id, arrived, lookup, timeline=True):
+                    if shown is not None:
+                        yield shown

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from strawberry.dataloader import DataLoader
 
-from tidings.stores.graph import FriendGraph, UserSummary
+from tidings.stores.graph import FriendGraph, Relation, UserSummary
 from tidings.stores.posts import PostDocument, PostStore
 
 
@@ -22,11 +22,13 @@ class RecentKey:
 
 @dataclass(frozen=True)
 class Loaders:
-    """The request's loaders; also the read side's `PostLookup` for this request."""
+    """The request's loaders; also the read side's `ReadLookup` for this request."""
 
     by_id: DataLoader[int, PostDocument | None]
     users: DataLoader[str, UserSummary | None]
     by_authors: DataLoader[RecentKey, list[PostDocument]]
+    # Keyed (viewer, other user).
+    ties: DataLoader[tuple[str, str], Relation]
 
     async def posts(self, ids: Sequence[int]) -> list[PostDocument | None]:
         return await self.by_id.load_many(ids)
@@ -40,6 +42,14 @@ class Loaders:
             # Hydrating the page later costs no second query for these.
             self.by_id.prime(post.id, post)
         return found
+
+    async def relations(self, viewer_id: str, user_ids: Sequence[str]) -> list[Relation]:
+        return await self.ties.load_many([(viewer_id, user_id) for user_id in user_ids])
+
+    def forget_ties(self) -> None:
+        """After a change of friendship, block or mute: what was read is stale."""
+        self.ties.clear_all()
+        self.users.clear_all()
 
 
 def build_loaders(posts: PostStore, graph: FriendGraph, *, cache: bool = True) -> Loaders:
@@ -61,8 +71,22 @@ def build_loaders(posts: PostStore, graph: FriendGraph, *, cache: bool = True) -
             )
         )
 
+    async def load_ties(keys: Sequence[tuple[str, str]]) -> list[Relation]:
+        # A request has one viewer; group anyway, so nothing depends on it.
+        by_viewer: dict[str, list[str]] = {}
+        for viewer_id, user_id in keys:
+            by_viewer.setdefault(viewer_id, []).append(user_id)
+        found: dict[tuple[str, str], Relation] = {}
+        for viewer_id, user_ids in by_viewer.items():
+            for user_id, relation in zip(
+                user_ids, await graph.relations(viewer_id, user_ids), strict=True
+            ):
+                found[viewer_id, user_id] = relation
+        return [found[key] for key in keys]
+
     return Loaders(
         by_id=DataLoader(load_fn=load_posts, cache=cache),
         users=DataLoader(load_fn=load_users, cache=cache),
         by_authors=DataLoader(load_fn=load_recent, cache=cache),
+        ties=DataLoader(load_fn=load_ties, cache=cache),
     )

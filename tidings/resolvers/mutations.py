@@ -1,5 +1,7 @@
 """Mutation resolvers: every one acts as the signed-in viewer, never as anyone else."""
 
+from collections.abc import Awaitable, Callable
+
 from tidings.feed.ids import parse_post_id
 from tidings.resolvers.context import Context
 from tidings.stores.posts import PostDocument
@@ -11,18 +13,37 @@ async def create_post(ctx: Context, body: str, client: str | None) -> PostDocume
 
 
 async def add_friend(ctx: Context, user_id: str) -> str:
-    viewer_id = ctx.require_viewer()
-    friend_id = await ctx.backends.friendships.befriend(viewer_id, user_id)
-    # Friend counts read earlier in this request are stale now.
-    ctx.loaders.users.clear_all()
-    return friend_id
+    return await _change_ties(ctx, ctx.backends.friendships.befriend, user_id)
 
 
 async def remove_friend(ctx: Context, user_id: str) -> str:
+    return await _change_ties(ctx, ctx.backends.friendships.unfriend, user_id)
+
+
+async def block_user(ctx: Context, user_id: str) -> str:
+    return await _change_ties(ctx, ctx.backends.friendships.block, user_id)
+
+
+async def unblock_user(ctx: Context, user_id: str) -> str:
+    return await _change_ties(ctx, ctx.backends.friendships.unblock, user_id)
+
+
+async def mute_user(ctx: Context, user_id: str) -> str:
+    return await _change_ties(ctx, ctx.backends.friendships.mute, user_id)
+
+
+async def unmute_user(ctx: Context, user_id: str) -> str:
+    return await _change_ties(ctx, ctx.backends.friendships.unmute, user_id)
+
+
+async def _change_ties(
+    ctx: Context, change: Callable[[str, str], Awaitable[str]], user_id: str
+) -> str:
     viewer_id = ctx.require_viewer()
-    friend_id = await ctx.backends.friendships.unfriend(viewer_id, user_id)
-    ctx.loaders.users.clear_all()
-    return friend_id
+    other_id = await change(viewer_id, user_id)
+    # Counts and ties read earlier in this request are stale now.
+    ctx.loaders.forget_ties()
+    return other_id
 
 
 async def delete_post(ctx: Context, post_id: str) -> int:

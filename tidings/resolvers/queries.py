@@ -4,8 +4,10 @@ from tidings.feed.errors import BadUserInput
 from tidings.feed.home import MAX_PAGE, check_page_size
 from tidings.feed.ids import parse_post_id
 from tidings.feed.users import parse_user_id
+from tidings.feed.visibility import readable_posts
 from tidings.resolvers.context import Context
 from tidings.resolvers.pages import Page
+from tidings.stores.graph import Relation, RelationList
 from tidings.stores.posts import PostDocument
 
 
@@ -20,15 +22,17 @@ async def timeline(ctx: Context, first: int, after: str | None) -> Page[PostDocu
 
 
 async def post(ctx: Context, post_id: str) -> PostDocument | None:
-    ctx.require_viewer()
-    return await ctx.loaders.by_id.load(parse_post_id(post_id))
+    viewer_id = ctx.require_viewer()
+    [found] = await readable_posts(viewer_id, [parse_post_id(post_id)], ctx.loaders)
+    return found
 
 
 async def posts(ctx: Context, post_ids: list[str]) -> list[PostDocument | None]:
-    ctx.require_viewer()
+    viewer_id = ctx.require_viewer()
     if len(post_ids) > MAX_PAGE:
         raise BadUserInput(f"Ask for at most {MAX_PAGE} posts at once.", field="ids")
-    return await ctx.loaders.posts([parse_post_id(value) for value in post_ids])
+    ids = [parse_post_id(value) for value in post_ids]
+    return await readable_posts(viewer_id, ids, ctx.loaders)
 
 
 async def user(ctx: Context, user_id: str) -> str | None:
@@ -43,10 +47,37 @@ async def friend_count(ctx: Context, user_id: str) -> int:
     return 0 if summary is None else summary.friend_count
 
 
-async def friends(ctx: Context, user_id: str, first: int, after: str | None) -> Page[str]:
-    ctx.require_viewer()
+async def relation(ctx: Context, user_id: str) -> Relation:
+    viewer_id = ctx.require_viewer()
+    if user_id == viewer_id:
+        return Relation()
+    [found] = await ctx.loaders.relations(viewer_id, [user_id])
+    return found
+
+
+async def friends(ctx: Context, user_id: str, first: int, after: str | None) -> Page[str] | None:
+    """The user's friends, for the user and their friends only (None for anyone else)."""
+    viewer_id = ctx.require_viewer()
+    if user_id != viewer_id and not (await relation(ctx, user_id)).friends:
+        return None
     cursors = ctx.backends.cursors
     start = None if after is None else cursors.decode_user(after)
     ids = await ctx.backends.graph.friends_page(user_id, start, check_page_size(first) + 1)
     edges = [(cursors.encode_user(friend_id), friend_id) for friend_id in ids[:first]]
     return Page(edges, has_next=len(ids) > first, has_previous=after is not None)
+
+
+async def ties(
+    ctx: Context, user_id: str, kind: RelationList, first: int, after: str | None
+) -> Page[str] | None:
+    """The viewer's own requests, blocks or mutes, newest first; None on anyone else."""
+    viewer_id = ctx.require_viewer()
+    if user_id != viewer_id:
+        return None
+    cursors = ctx.backends.cursors
+    start = None if after is None else cursors.decode_tie(after)
+    found = await ctx.backends.graph.relations_page(
+        viewer_id, kind, start, check_page_size(first) + 1
+    )
+    edges = [(cursors.encode_tie(at, other), other) for at, other in found[:first]]
+    return Page(edges, has_next=len(found) > first, has_previous=after is not None)

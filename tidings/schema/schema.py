@@ -58,7 +58,9 @@ class Mutation:
         document = await mutations.create_post(info.context, input.body, input.client)
         return CreatePostPayload(post=Post.of(document))
 
-    @strawberry.mutation(description="Befriends a user, both ways; returns the friend.")
+    @strawberry.mutation(
+        description="Sends a friend request, or accepts theirs: friends once both asked."
+    )
     async def add_friend(self, info: Info[Context, None], user_id: strawberry.ID) -> User:
         return User(id=strawberry.ID(await mutations.add_friend(info.context, user_id)))
 
@@ -67,9 +69,27 @@ class Mutation:
         post_id = await mutations.delete_post(info.context, id)
         return DeletePostPayload(deleted_post_id=strawberry.ID(str(post_id)))
 
-    @strawberry.mutation
+    @strawberry.mutation(description="Unfriends, withdraws a request or declines one.")
     async def remove_friend(self, info: Info[Context, None], user_id: strawberry.ID) -> User:
         return User(id=strawberry.ID(await mutations.remove_friend(info.context, user_id)))
+
+    @strawberry.mutation(
+        description="Ends any friendship and requests both ways; they cannot ask again."
+    )
+    async def block_user(self, info: Info[Context, None], user_id: strawberry.ID) -> User:
+        return User(id=strawberry.ID(await mutations.block_user(info.context, user_id)))
+
+    @strawberry.mutation(description="Lifts a block; it does not restore a friendship.")
+    async def unblock_user(self, info: Info[Context, None], user_id: strawberry.ID) -> User:
+        return User(id=strawberry.ID(await mutations.unblock_user(info.context, user_id)))
+
+    @strawberry.mutation(description="Keeps their posts out of the viewer's timeline.")
+    async def mute_user(self, info: Info[Context, None], user_id: strawberry.ID) -> User:
+        return User(id=strawberry.ID(await mutations.mute_user(info.context, user_id)))
+
+    @strawberry.mutation
+    async def unmute_user(self, info: Info[Context, None], user_id: strawberry.ID) -> User:
+        return User(id=strawberry.ID(await mutations.unmute_user(info.context, user_id)))
 
 
 class TidingsSchema(strawberry.Schema):

@@ -1,6 +1,7 @@
 """GraphQL object types: the public shape, kept apart from storage documents."""
 
 from datetime import datetime
+from enum import Enum
 from typing import TypeVar
 
 import strawberry
@@ -9,6 +10,7 @@ from strawberry.types import Info
 from tidings.resolvers import queries
 from tidings.resolvers.context import Context
 from tidings.resolvers.pages import Page
+from tidings.stores.graph import Relation, RelationList
 from tidings.stores.posts import PostDocument
 
 Node = TypeVar("Node")
@@ -31,6 +33,27 @@ class PageInfo:
         )
 
 
+@strawberry.enum(description="How the viewer stands with a user, as the viewer sees it.")
+class Friendship(Enum):
+    NONE = "NONE"
+    REQUEST_SENT = "REQUEST_SENT"
+    REQUEST_RECEIVED = "REQUEST_RECEIVED"
+    FRIENDS = "FRIENDS"
+    BLOCKED = "BLOCKED"
+
+    @classmethod
+    def of(cls, relation: Relation) -> "Friendship":
+        if relation.blocked:
+            return cls.BLOCKED
+        if relation.friends:
+            return cls.FRIENDS
+        if relation.sent:
+            return cls.REQUEST_SENT
+        if relation.received:
+            return cls.REQUEST_RECEIVED
+        return cls.NONE
+
+
 @strawberry.type
 class User:
     id: strawberry.ID
@@ -40,17 +63,46 @@ class User:
         return await queries.friend_count(info.context, self.id)
 
     @strawberry.field
+    async def friendship(self, info: Info[Context, None]) -> Friendship:
+        return Friendship.of(await queries.relation(info.context, self.id))
+
+    @strawberry.field(description="Null unless the viewer is this user or a friend.")
     async def friends(
         self, info: Info[Context, None], first: int = 20, after: str | None = None
-    ) -> "UserConnection":
-        page = await queries.friends(info.context, self.id, first, after)
-        return UserConnection(
-            edges=[
-                UserEdge(cursor=cursor, node=User(id=strawberry.ID(node)))
-                for cursor, node in page.edges
-            ],
-            page_info=PageInfo.of(page),
+    ) -> "UserConnection | None":
+        return UserConnection.of(await queries.friends(info.context, self.id, first, after))
+
+    @strawberry.field(description="Incoming, newest first; the viewer only (null elsewhere).")
+    async def friend_requests(
+        self, info: Info[Context, None], first: int = 20, after: str | None = None
+    ) -> "UserConnection | None":
+        page = await queries.ties(
+            info.context, self.id, RelationList.INCOMING_REQUESTS, first, after
         )
+        return UserConnection.of(page)
+
+    @strawberry.field(description="Newest first; the viewer only (null elsewhere).")
+    async def sent_friend_requests(
+        self, info: Info[Context, None], first: int = 20, after: str | None = None
+    ) -> "UserConnection | None":
+        page = await queries.ties(
+            info.context, self.id, RelationList.OUTGOING_REQUESTS, first, after
+        )
+        return UserConnection.of(page)
+
+    @strawberry.field(description="Newest first; the viewer only (null elsewhere).")
+    async def blocked(
+        self, info: Info[Context, None], first: int = 20, after: str | None = None
+    ) -> "UserConnection | None":
+        page = await queries.ties(info.context, self.id, RelationList.BLOCKED, first, after)
+        return UserConnection.of(page)
+
+    @strawberry.field(description="Newest first; the viewer only (null elsewhere).")
+    async def muted(
+        self, info: Info[Context, None], first: int = 20, after: str | None = None
+    ) -> "UserConnection | None":
+        page = await queries.ties(info.context, self.id, RelationList.MUTED, first, after)
+        return UserConnection.of(page)
 
 
 @strawberry.type
@@ -63,6 +115,18 @@ class UserEdge:
 class UserConnection:
     edges: list[UserEdge]
     page_info: PageInfo
+
+    @classmethod
+    def of(cls, page: Page[str] | None) -> "UserConnection | None":
+        if page is None:
+            return None
+        return cls(
+            edges=[
+                UserEdge(cursor=cursor, node=User(id=strawberry.ID(node)))
+                for cursor, node in page.edges
+            ],
+            page_info=PageInfo.of(page),
+        )
 
 
 @strawberry.type

@@ -38,11 +38,142 @@ MATCH (a:User {id: pair[0]}), (b:User {id: pair[1]})
 CREATE (a)-[:FRIEND]->(b)
 """
 
+# One atomic step of two-sided consent. Refused if either side blocked the other;
+# accepts (friends at once) if the other side had asked; else records the request,
+# unless $cap requests are pending already. Returns what happened. The first SET
+# takes both nodes' write locks in Neo4j, so two people asking each other at once
+# end as friends, not as two crossed requests.
+REQUEST_FRIENDSHIP = """
+MERGE (a:User {id: $a})
+MERGE (b:User {id: $b})
+SET a.id = $a, b.id = $b
+WITH a, b
+OPTIONAL MATCH (a)-[blk:BLOCKED]-(b)
+WITH a, b, count(blk) AS blocks
+OPTIONAL MATCH (a)-[fr:FRIEND]-(b)
+WITH a, b, blocks, count(fr) AS friends
+OPTIONAL MATCH (b)-[theirs:REQUESTED]->(a)
+WITH a, b, blocks, friends, count(theirs) AS incoming
+OPTIONAL MATCH (a)-[mine:REQUESTED]->(b)
+WITH a, b, blocks, friends, incoming, count(mine) AS outgoing
+CALL {
+  WITH a
+  MATCH (a)-[p:REQUESTED]->(:User)
+  WITH p
+  LIMIT $cap
+  RETURN count(p) AS pending
+}
+WITH a, b, CASE
+  WHEN blocks > 0 THEN 'blocked'
+  WHEN friends > 0 THEN 'friends'
+  WHEN incoming > 0 THEN 'accepted'
+  WHEN outgoing > 0 THEN 'pending'
+  WHEN pending >= $cap THEN 'too_many'
+  ELSE 'sent'
+END AS outcome
+FOREACH (_ IN CASE WHEN outcome = 'accepted' THEN [1] ELSE [] END |
+  CREATE (a)-[:FRIEND]->(b)
+)
+FOREACH (_ IN CASE WHEN outcome = 'sent' THEN [1] ELSE [] END |
+  CREATE (a)-[:REQUESTED {at: $now}]->(b)
+)
+WITH a, b, outcome
+OPTIONAL MATCH (b)-[r:REQUESTED]->(a)
+WITH outcome, collect(r) AS answered
+FOREACH (edge IN CASE WHEN outcome = 'accepted' THEN answered ELSE [] END | DELETE edge)
+RETURN outcome
+"""
+
+# Ends a friendship, withdraws a sent request and declines a received one: every
+# tie but blocks and mutes. Returns how many friendship edges there were.
 REMOVE_FRIENDSHIP = """
-OPTIONAL MATCH (:User {id: $a})-[r:FRIEND]-(:User {id: $b})
+OPTIONAL MATCH (:User {id: $a})-[f:FRIEND]-(:User {id: $b})
+WITH collect(f) AS friendships
+OPTIONAL MATCH (:User {id: $a})-[q:REQUESTED]-(:User {id: $b})
+WITH friendships, collect(q) AS requests
+FOREACH (edge IN friendships + requests | DELETE edge)
+RETURN size(friendships) AS removed
+"""
+
+# Block: every friendship and request between the two ends, both ways, and the
+# blocker's mute of them (the block supersedes it). Returns the friendships ended.
+BLOCK = """
+MERGE (a:User {id: $a})
+MERGE (b:User {id: $b})
+WITH a, b
+OPTIONAL MATCH (a)-[f:FRIEND]-(b)
+WITH a, b, collect(f) AS friendships
+OPTIONAL MATCH (a)-[q:REQUESTED]-(b)
+WITH a, b, friendships, collect(q) AS requests
+OPTIONAL MATCH (a)-[m:MUTED]->(b)
+WITH a, b, friendships, requests, collect(m) AS mutes
+FOREACH (edge IN friendships + requests + mutes | DELETE edge)
+MERGE (a)-[blocked:BLOCKED]->(b)
+ON CREATE SET blocked.at = $now
+RETURN size(friendships) AS ended
+"""
+
+UNBLOCK = """
+OPTIONAL MATCH (:User {id: $a})-[r:BLOCKED]->(:User {id: $b})
 WITH collect(r) AS edges
 FOREACH (edge IN edges | DELETE edge)
-RETURN size(edges) AS removed
+RETURN size(edges)
+"""
+
+MUTE = """
+MERGE (a:User {id: $a})
+MERGE (b:User {id: $b})
+MERGE (a)-[muted:MUTED]->(b)
+ON CREATE SET muted.at = $now
+RETURN 1
+"""
+
+UNMUTE = """
+OPTIONAL MATCH (:User {id: $a})-[r:MUTED]->(:User {id: $b})
+WITH collect(r) AS edges
+FOREACH (edge IN edges | DELETE edge)
+RETURN size(edges)
+"""
+
+# How the viewer stands with each of these users, as the viewer may know it: a
+# block by the other side is not reported.
+RELATIONS = """
+UNWIND $ids AS id
+OPTIONAL MATCH (v:User {id: $viewer})
+OPTIONAL MATCH (o:User {id: id})
+OPTIONAL MATCH (v)-[f:FRIEND]-(o)
+WITH id, v, o, count(f) AS friends
+OPTIONAL MATCH (v)-[m:MUTED]->(o)
+WITH id, v, o, friends, count(m) AS muted
+OPTIONAL MATCH (v)-[b:BLOCKED]->(o)
+WITH id, v, o, friends, muted, count(b) AS blocked
+OPTIONAL MATCH (v)-[s:REQUESTED]->(o)
+WITH id, v, o, friends, muted, blocked, count(s) AS sent
+OPTIONAL MATCH (o)-[r:REQUESTED]->(v)
+RETURN id, friends, muted, blocked, sent, count(r) AS received
+"""
+
+# Newest first, keyset on (at, id): one template per list, as relationship types
+# cannot be parameters.
+_RELATION_PAGE = """
+MATCH {pattern}
+WHERE r.at < $at OR (r.at = $at AND o.id > $after)
+RETURN r.at AS at, o.id AS id
+ORDER BY at DESC, id
+LIMIT $limit
+"""
+INCOMING_REQUESTS_PAGE = _RELATION_PAGE.format(pattern="(o:User)-[r:REQUESTED]->(:User {id: $id})")
+OUTGOING_REQUESTS_PAGE = _RELATION_PAGE.format(pattern="(:User {id: $id})-[r:REQUESTED]->(o:User)")
+BLOCKED_PAGE = _RELATION_PAGE.format(pattern="(:User {id: $id})-[r:BLOCKED]->(o:User)")
+MUTED_PAGE = _RELATION_PAGE.format(pattern="(:User {id: $id})-[r:MUTED]->(o:User)")
+
+# Who a new post of the author is pushed to: friends who have not muted them.
+READERS_PAGE = """
+MATCH (author:User {id: $id})-[:FRIEND]-(f:User)
+WHERE f.id > $after AND NOT (f)-[:MUTED]->(author)
+RETURN DISTINCT f.id AS id
+ORDER BY id
+LIMIT $limit
 """
 
 FRIENDS_PAGE = """
@@ -53,11 +184,12 @@ ORDER BY id
 LIMIT $limit
 """
 
-# Counts each friend's friends only up to $min_friends (a subquery per friend with
-# a LIMIT), so a viewer befriending someone with a million friends costs at most
-# $min_friends steps for them, not a million.
+# The viewer's unmuted friends with at least $min_friends friends. Counts each
+# friend's friends only up to $min_friends (a subquery per friend with a LIMIT),
+# so a friend with a million friends costs $min_friends steps, not a million.
 FRIENDS_WITH_AT_LEAST = """
-MATCH (:User {id: $id})-[:FRIEND]-(f:User)
+MATCH (viewer:User {id: $id})-[:FRIEND]-(f:User)
+WHERE NOT (viewer)-[:MUTED]->(f)
 WITH DISTINCT f
 CALL {
   WITH f

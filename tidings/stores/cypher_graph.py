@@ -8,7 +8,22 @@ from collections.abc import Sequence
 from typing import Any
 
 from tidings.stores import cypher
-from tidings.stores.graph import UserSummary
+from tidings.stores.graph import (
+    Relation,
+    RelationList,
+    RelationPosition,
+    RequestOutcome,
+    UserSummary,
+)
+
+_RELATION_PAGES = {
+    RelationList.INCOMING_REQUESTS: cypher.INCOMING_REQUESTS_PAGE,
+    RelationList.OUTGOING_REQUESTS: cypher.OUTGOING_REQUESTS_PAGE,
+    RelationList.BLOCKED: cypher.BLOCKED_PAGE,
+    RelationList.MUTED: cypher.MUTED_PAGE,
+}
+# Above any tie's time in ms: where a newest-first list starts.
+_NEWEST = 1 << 62
 
 
 class CypherGraph(ABC):
@@ -18,6 +33,56 @@ class CypherGraph(ABC):
 
     async def ensure_user(self, user_id: str) -> None:
         await self._rows(cypher.ENSURE_USER, {"id": user_id}, read_only=False)
+
+    async def request_friendship(
+        self, user_id: str, other_id: str, *, max_pending: int, now_ms: int
+    ) -> RequestOutcome:
+        params = {"a": user_id, "b": other_id, "cap": max_pending, "now": now_ms}
+        rows = await self._rows(cypher.REQUEST_FRIENDSHIP, params, read_only=False)
+        return RequestOutcome(rows[0][0])
+
+    async def block(self, user_id: str, other_id: str, *, now_ms: int) -> bool:
+        params = {"a": user_id, "b": other_id, "now": now_ms}
+        rows = await self._rows(cypher.BLOCK, params, read_only=False)
+        return bool(rows[0][0] > 0)
+
+    async def unblock(self, user_id: str, other_id: str) -> None:
+        await self._rows(cypher.UNBLOCK, {"a": user_id, "b": other_id}, read_only=False)
+
+    async def mute(self, user_id: str, other_id: str, *, now_ms: int) -> None:
+        params = {"a": user_id, "b": other_id, "now": now_ms}
+        await self._rows(cypher.MUTE, params, read_only=False)
+
+    async def unmute(self, user_id: str, other_id: str) -> None:
+        await self._rows(cypher.UNMUTE, {"a": user_id, "b": other_id}, read_only=False)
+
+    async def relations(self, viewer_id: str, user_ids: Sequence[str]) -> list[Relation]:
+        params = {"viewer": viewer_id, "ids": list(dict.fromkeys(user_ids))}
+        rows = await self._rows(cypher.RELATIONS, params, read_only=True)
+        found = {
+            row[0]: Relation(
+                friends=row[1] > 0,
+                muted=row[2] > 0,
+                blocked=row[3] > 0,
+                sent=row[4] > 0,
+                received=row[5] > 0,
+            )
+            for row in rows
+        }
+        return [found.get(user_id, Relation()) for user_id in user_ids]
+
+    async def relations_page(
+        self, user_id: str, kind: RelationList, after: RelationPosition | None, limit: int
+    ) -> list[RelationPosition]:
+        at, after_id = after or (_NEWEST, "")
+        params = {"id": user_id, "at": at, "after": after_id, "limit": limit}
+        rows = await self._rows(_RELATION_PAGES[kind], params, read_only=True)
+        return [(int(row[0]), str(row[1])) for row in rows]
+
+    async def readers_page(self, author_id: str, after: str | None, limit: int) -> list[str]:
+        params = {"id": author_id, "after": after or "", "limit": limit}
+        rows = await self._rows(cypher.READERS_PAGE, params, read_only=True)
+        return [str(row[0]) for row in rows]
 
     async def add_friendship(self, user_id: str, friend_id: str) -> bool:
         params = {"a": user_id, "b": friend_id}

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 
@@ -11,15 +12,81 @@ class UserSummary:
     friend_count: int
 
 
+class RequestOutcome(StrEnum):
+    SENT = "sent"  # recorded; they have to ask back
+    PENDING = "pending"  # already asked, nothing changed
+    ACCEPTED = "accepted"  # they had asked: friends now
+    FRIENDS = "friends"  # already friends, nothing changed
+    BLOCKED = "blocked"  # one side blocked the other: refused, nothing stored
+    TOO_MANY = "too_many"  # too many of the asker's requests are pending: refused
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """How a viewer stands with another user, as far as the viewer may know."""
+
+    friends: bool = False
+    muted: bool = False  # the viewer muted them
+    blocked: bool = False  # the viewer blocked them (a block the other way is not told)
+    sent: bool = False  # the viewer asked them to be friends
+    received: bool = False  # they asked the viewer
+
+
+class RelationList(StrEnum):
+    INCOMING_REQUESTS = "incoming_requests"
+    OUTGOING_REQUESTS = "outgoing_requests"
+    BLOCKED = "blocked"
+    MUTED = "muted"
+
+
+# A position in a relation list: when the tie was made (ms) and the other user's id.
+RelationPosition = tuple[int, str]
+
+
 class FriendGraph(Protocol):
-    """Mutual friendships between user ids. Every method is idempotent."""
+    """Friendships by consent, requests, blocks and mutes between user ids.
+
+    Every method is idempotent. Users befriend through `request_friendship` from
+    both sides; `add_friendship`, `befriend_many` and `create_friendships` skip
+    consent and exist for tools (seeding, benchmarks, test set-up) only.
+    """
 
     async def ensure_schema(self) -> None: ...
 
     async def ensure_user(self, user_id: str) -> None: ...
 
+    async def request_friendship(
+        self, user_id: str, other_id: str, *, max_pending: int, now_ms: int
+    ) -> RequestOutcome:
+        """The user asks to be friends; see RequestOutcome for what can happen."""
+        ...
+
+    async def block(self, user_id: str, other_id: str, *, now_ms: int) -> bool:
+        """Ends every friendship and request between them; True if they were friends."""
+        ...
+
+    async def unblock(self, user_id: str, other_id: str) -> None: ...
+
+    async def mute(self, user_id: str, other_id: str, *, now_ms: int) -> None: ...
+
+    async def unmute(self, user_id: str, other_id: str) -> None: ...
+
+    async def relations(self, viewer_id: str, user_ids: Sequence[str]) -> list[Relation]:
+        """One Relation per id asked, in order, in one round trip."""
+        ...
+
+    async def relations_page(
+        self, user_id: str, kind: RelationList, after: RelationPosition | None, limit: int
+    ) -> list[RelationPosition]:
+        """The user's list of this kind, newest first, strictly after `after`."""
+        ...
+
+    async def readers_page(self, author_id: str, after: str | None, limit: int) -> list[str]:
+        """Friends who have not muted the author, in ascending id order, after `after`."""
+        ...
+
     async def add_friendship(self, user_id: str, friend_id: str) -> bool:
-        """Befriends both ways; True if they were not friends before."""
+        """Tools only: befriends both ways without asking; True if they were not friends."""
         ...
 
     async def befriend_many(self, user_id: str, friend_ids: Sequence[str]) -> None:
@@ -38,7 +105,10 @@ class FriendGraph(Protocol):
         ...
 
     async def remove_friendship(self, user_id: str, friend_id: str) -> bool:
-        """True if they were friends before."""
+        """Ends their friendship, withdraws or declines any request between them.
+
+        True if they were friends before.
+        """
         ...
 
     async def friends_page(self, user_id: str, after: str | None, limit: int) -> list[str]:
@@ -46,7 +116,7 @@ class FriendGraph(Protocol):
         ...
 
     async def friends_with_at_least(self, user_id: str, min_friends: int) -> list[str]:
-        """The user's friends who themselves have at least `min_friends` friends."""
+        """The user's friends, unmuted, who themselves have at least `min_friends` friends."""
         ...
 
     async def count_friends_up_to(self, user_id: str, limit: int) -> int:

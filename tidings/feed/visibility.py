@@ -1,0 +1,51 @@
+"""Who may see a post: its author and the author's friends at the time of the read.
+
+A post the viewer may not see answers exactly as a missing one. In timelines and
+the live feed, posts of users the viewer muted are left out too; asked for by id,
+they are still shown.
+"""
+
+from collections.abc import Sequence
+
+from tidings.feed.lookup import ReadLookup
+from tidings.stores.graph import Relation
+from tidings.stores.posts import PostDocument
+
+
+def may_read(viewer_id: str, author_id: str, relation: Relation) -> bool:
+    return author_id == viewer_id or relation.friends
+
+
+def belongs_in_timeline(viewer_id: str, author_id: str, relation: Relation) -> bool:
+    return author_id == viewer_id or (relation.friends and not relation.muted)
+
+
+async def visible(
+    viewer_id: str,
+    posts: Sequence[PostDocument | None],
+    lookup: ReadLookup,
+    *,
+    timeline: bool,
+) -> list[PostDocument | None]:
+    """The posts, in order, with None for any the viewer may not see here.
+
+    One batched look-up of the viewer's ties to every author, whatever the count.
+    """
+    authors = sorted({post.author_id for post in posts if post is not None} - {viewer_id})
+    ties = await lookup.relations(viewer_id, authors) if authors else []
+    relations = dict(zip(authors, ties, strict=True))
+    rule = belongs_in_timeline if timeline else may_read
+
+    def shown(post: PostDocument | None) -> bool:
+        if post is None:
+            return False
+        return rule(viewer_id, post.author_id, relations.get(post.author_id, Relation()))
+
+    return [post if shown(post) else None for post in posts]
+
+
+async def readable_posts(
+    viewer_id: str, ids: Sequence[int], lookup: ReadLookup
+) -> list[PostDocument | None]:
+    """Posts by id, in order; None where missing or not the viewer's to read."""
+    return await visible(viewer_id, await lookup.posts(ids), lookup, timeline=False)
