@@ -26,6 +26,7 @@ from tidings.app.stores import (
 from tidings.feed.keys import Keys
 from tidings.feed.posts import PostService
 from tidings.feed.queue import FanoutQueue
+from tidings.feed.ties import TieCache
 from tidings.feed.timeline import TimelineStore
 from tidings.stores.redis import connect_redis
 from tidings_tools import devstack
@@ -125,6 +126,11 @@ async def queue(stores: Stores, settings: Settings, keys: Keys) -> FanoutQueue:
     queue = components.fanout_queue(stores, settings, keys)
     await queue.ensure_group()
     return queue
+
+
+@pytest.fixture
+def ties(stores: Stores, settings: Settings, keys: Keys) -> TieCache:
+    return components.tie_cache(stores, settings, keys)
 
 
 @pytest.fixture

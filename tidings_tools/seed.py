@@ -114,17 +114,28 @@ async def seed(
                     progress.advance(edges_task, len(pairs))
                 pairs.clear()
 
+        # Friend counts, to mark celebrities as the API would have on the way there.
+        degrees = array("i", bytes(4 * plan.users))
         for older, newer in preferential_attachment(plan.users, plan.avg_friends, rng):
             pairs.append((plan.user_id(older), plan.user_id(newer)))
+            degrees[older] += 1
+            degrees[newer] += 1
             if len(pairs) >= BATCH:
                 await flush()
         for index in range(plan.celebrities):
             fans = rng.sample(range(plan.users), min(plan.celebrity_friends, plan.users))
             for fan in fans:
                 pairs.append((plan.celebrity_id(index), plan.user_id(fan)))
+                degrees[fan] += 1
                 if len(pairs) >= BATCH:
                     await flush()
         await flush()
+        threshold = settings.celebrity_threshold
+        celebrities = [plan.user_id(i) for i, degree in enumerate(degrees) if degree >= threshold]
+        if min(plan.celebrity_friends, plan.users) >= threshold:
+            celebrities += [plan.celebrity_id(i) for i in range(plan.celebrities)]
+        for start in range(0, len(celebrities), BATCH):
+            await graph.mark_celebrities(celebrities[start : start + BATCH])
 
         posts_task = progress.add_task("posts", total=plan.posts) if progress else None
         week_ago = datetime.now(UTC) - timedelta(days=7)
@@ -148,4 +159,9 @@ async def seed(
             written += size
             if progress and posts_task is not None:
                 progress.advance(posts_task, size)
-    return {"users": plan.users + plan.celebrities, "friendships": edges, "posts": plan.posts}
+    return {
+        "users": plan.users + plan.celebrities,
+        "friendships": edges,
+        "celebrities": len(celebrities),
+        "posts": plan.posts,
+    }

@@ -9,7 +9,7 @@ from typing import Any
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
-from tidings.app.api import create_app
+from tidings.app.server import uvicorn_config
 from tidings.app.settings import Settings
 from tidings_tools.devstack import free_port
 
@@ -20,14 +20,7 @@ PROTOCOL = "graphql-transport-ws"
 async def served(settings: Settings) -> AsyncIterator[str]:
     """Serves the app in this event loop; yields its ws:// URL."""
     port = free_port()
-    config = uvicorn.Config(
-        create_app(settings),
-        host="127.0.0.1",
-        port=port,
-        ws="websockets-sansio",
-        lifespan="on",
-        log_level="warning",
-    )
+    config = uvicorn_config(settings.model_copy(update={"log_level": "WARNING"}), port=port)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

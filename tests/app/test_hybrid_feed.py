@@ -30,7 +30,13 @@ CAP = 6
 
 @pytest.fixture
 def overrides() -> dict[str, Any]:
-    return {"celebrity_threshold": THRESHOLD, "timeline_max": CAP, "backfill_posts": 50}
+    # No hysteresis here: the handover itself is under test, one friend each way.
+    return {
+        "celebrity_threshold": THRESHOLD,
+        "celebrity_hysteresis": 1.0,
+        "timeline_max": CAP,
+        "backfill_posts": 50,
+    }
 
 
 async def test_celebrity_posts_are_pulled_and_merged_with_pushed_ones(api: Api) -> None:

@@ -1,9 +1,11 @@
-"""Prometheus metrics: the API's on /metrics, a worker's on a port of its own."""
+"""Prometheus metrics: the API's and a worker's each on a port of their own."""
 
 import asyncio
 import time
+from typing import Any
 
 import httpx
+import pytest
 
 from tests.app.conftest import Api
 from tests.conftest import eventually
@@ -23,11 +25,18 @@ def sample(text: str, name: str) -> float:
     raise AssertionError(f"{name} not in metrics")
 
 
+@pytest.fixture
+def overrides() -> dict[str, Any]:
+    return {"api_metrics_port": free_port()}
+
+
 async def test_api_metrics_count_posts_and_time_reads(api: Api) -> None:
     await api.data("alice", 'mutation { createPost(input: {body: "hi"}) { post { id } } }')
     for _ in range(2):
         await api.data("alice", "{ timeline { edges { cursor } } }")
-    response = await api.http.get("/metrics")
+    assert (await api.http.get("/metrics")).status_code == 404  # not on the public listener
+    async with httpx.AsyncClient() as http:
+        response = await http.get(f"http://127.0.0.1:{api.settings.api_metrics_port}/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     text = response.text
@@ -41,6 +50,7 @@ async def test_api_metrics_count_posts_and_time_reads(api: Api) -> None:
     assert sample(text, "tidings_celebrity_merges_total") == 0
     assert sample(text, "tidings_ranking_fallbacks_total") == 0
     assert sample(text, "tidings_live_dropped_events_total") == 0
+    assert sample(text, "tidings_requests_shed_total") == 0
 
 
 async def test_worker_metrics_on_their_own_port(

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tidings.app.stores import Stores
+from tidings.feed.ties import TieCache
 from tidings.resolvers.loaders import build_loaders
 from tidings.stores.posts import PostDocument, PostStore
 
@@ -36,11 +37,11 @@ def queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 async def test_concurrent_lookups_by_id_are_one_query_in_the_order_asked(
-    stores: Stores, queries: list[str]
+    stores: Stores, ties: TieCache, queries: list[str]
 ) -> None:
     for post_id, author in ((1, "a"), (2, "b"), (3, "a")):
         await stores.posts.insert(post(post_id, author), fanout_due=DUE)
-    loaders = build_loaders(stores.posts, stores.graph)
+    loaders = build_loaders(stores.posts, stores.graph, ties)
     first, second = await asyncio.gather(loaders.posts([3, 99, 1]), loaders.posts([2]))
     assert [p.id if p else None for p in first] == [3, None, 1]
     assert [p.id if p else None for p in second] == [2]
@@ -48,11 +49,11 @@ async def test_concurrent_lookups_by_id_are_one_query_in_the_order_asked(
 
 
 async def test_posts_found_by_author_need_no_second_query_to_hydrate(
-    stores: Stores, queries: list[str]
+    stores: Stores, ties: TieCache, queries: list[str]
 ) -> None:
     for post_id in (1, 2, 3):
         await stores.posts.insert(post(post_id, "a"), fanout_due=DUE)
-    loaders = build_loaders(stores.posts, stores.graph)
+    loaders = build_loaders(stores.posts, stores.graph, ties)
     recent = await loaders.recent(["a"], None, 2)
     assert [p.id for p in recent] == [3, 2]
     hydrated = await loaders.posts([3, 2])

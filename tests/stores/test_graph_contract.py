@@ -12,6 +12,7 @@ from tidings.app.settings import Settings
 from tidings.app.stores import connect_graph
 from tidings.stores.falkordb_graph import FalkorDBGraph
 from tidings.stores.graph import (
+    CelebrityChange,
     FriendGraph,
     Relation,
     RelationList,
@@ -93,25 +94,35 @@ class GraphContract:
             UserSummary("f2", 1),
         ]
 
-    async def test_friend_counts_stop_at_the_bound(self, graph: FriendGraph) -> None:
-        await graph.befriend_many("hub", ["a", "b", "c"])
-        assert await graph.count_friends_up_to("hub", 2) == 2
-        assert await graph.count_friends_up_to("hub", 3) == 3
-        assert await graph.count_friends_up_to("hub", 10) == 3
-        assert await graph.count_friends_up_to("a", 5) == 1
-        assert await graph.count_friends_up_to("ghost", 1) == 0
+    async def test_celebrity_marks_with_hysteresis(self, graph: FriendGraph) -> None:
+        async def reconsider(user: str) -> CelebrityChange:
+            return await graph.update_celebrity(user, promote_at=4, demote_below=3)
 
-    async def test_friends_with_at_least_counts_each_friends_friends(
-        self, graph: FriendGraph
-    ) -> None:
+        await graph.befriend_many("star", ["a", "b", "c"])
+        assert await reconsider("star") is CelebrityChange.UNCHANGED
+        assert not await graph.is_celebrity("star")
+        await graph.befriend_many("star", ["d"])
+        assert await reconsider("star") is CelebrityChange.PROMOTED
+        assert await graph.is_celebrity("star")
+        await graph.remove_friendship("star", "d")  # 3: not below 3, still a celebrity
+        assert await reconsider("star") is CelebrityChange.UNCHANGED
+        await graph.befriend_many("star", ["d"])
+        assert await reconsider("star") is CelebrityChange.UNCHANGED
+        await graph.remove_friendship("star", "d")
+        await graph.remove_friendship("star", "c")  # 2: below 3
+        assert await reconsider("star") is CelebrityChange.DEMOTED
+        assert not await graph.is_celebrity("star")
+        assert not await graph.is_celebrity("ghost")
+        assert await reconsider("ghost") is CelebrityChange.UNCHANGED
+
+    async def test_celebrity_friends_are_the_marked_unmuted_ones(self, graph: FriendGraph) -> None:
         await graph.befriend_many("viewer", ["star", "mid", "loner"])
-        await graph.befriend_many("star", [f"fan{i}" for i in range(10)])  # 11 friends
-        await graph.befriend_many("mid", ["x", "y"])  # 3 friends
-        assert await graph.friends_with_at_least("viewer", 3) == ["mid", "star"]
-        assert await graph.friends_with_at_least("viewer", 4) == ["star"]
-        assert await graph.friends_with_at_least("viewer", 11) == ["star"]
-        assert await graph.friends_with_at_least("viewer", 12) == []
-        assert await graph.friends_with_at_least("ghost", 1) == []
+        await graph.befriend_many("other", ["star2"])
+        await graph.mark_celebrities(["star", "star2"])
+        assert await graph.celebrity_friends("viewer") == ["star"]
+        await graph.mute("viewer", "star", now_ms=1)
+        assert await graph.celebrity_friends("viewer") == []
+        assert await graph.celebrity_friends("ghost") == []
 
     async def test_friends_only_once_both_sides_asked(self, graph: FriendGraph) -> None:
         assert await ask(graph, "alice", "bob") is RequestOutcome.SENT
@@ -178,11 +189,12 @@ class GraphContract:
         await graph.mute("r2", "author", now_ms=1)
         await graph.mute("r2", "author", now_ms=2)
         assert await graph.relations("r2", ["author"]) == [Relation(friends=True, muted=True)]
-        assert await graph.readers_page("author", None, 10) == ["r1", "r3"]
-        assert await graph.readers_page("author", "r1", 1) == ["r3"]
+        await graph.mute("r3", "author", now_ms=3)
+        assert sorted(await graph.muters("author", 10)) == ["r2", "r3"]
+        assert len(await graph.muters("author", 1)) == 1
         assert await graph.friends_page("author", None, 10) == ["r1", "r2", "r3"]
         await graph.unmute("r2", "author")
-        assert await graph.readers_page("author", None, 10) == ["r1", "r2", "r3"]
+        assert await graph.muters("author", 10) == ["r3"]
 
     async def test_relation_lists_newest_first_with_keyset(self, graph: FriendGraph) -> None:
         for at, asker in enumerate(["a", "b", "c", "d"]):
@@ -197,13 +209,6 @@ class GraphContract:
         await graph.mute("popular", "y", now_ms=6)
         assert await graph.relations_page("popular", RelationList.BLOCKED, None, 3) == [(5, "z")]
         assert await graph.relations_page("popular", RelationList.MUTED, None, 3) == [(6, "y")]
-
-    async def test_muted_celebrities_are_not_pulled(self, graph: FriendGraph) -> None:
-        await graph.befriend_many("viewer", ["star"])
-        await graph.befriend_many("star", ["x", "y"])
-        assert await graph.friends_with_at_least("viewer", 3) == ["star"]
-        await graph.mute("viewer", "star", now_ms=1)
-        assert await graph.friends_with_at_least("viewer", 3) == []
 
     async def test_bulk_loading_users_and_pairs(self, graph: FriendGraph) -> None:
         await graph.ensure_users(["a", "b", "c", "d"])

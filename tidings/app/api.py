@@ -17,13 +17,15 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from tidings.app import components
+from tidings.app.admission import Admission, LoadGate
 from tidings.app.auth import TokenVerifier
 from tidings.app.body_limit import BodyLimit
 from tidings.app.graphql_view import TidingsGraphQL
 from tidings.app.logs import RequestIds
 from tidings.app.metrics import Metrics
-from tidings.app.probes import Readiness, health, metrics_page, readiness
+from tidings.app.probes import Readiness, health, readiness
 from tidings.app.settings import Settings
+from tidings.app.sockets import SocketPolicy
 from tidings.app.stores import open_stores, prepare_schemas
 from tidings.feed.cursor import CursorCodec
 from tidings.feed.keys import Keys
@@ -36,12 +38,13 @@ from tidings.schema.schema import build_schema
 
 class AppState(TypedDict):
     backends: Backends
-    metrics: Metrics
     readiness: Readiness
 
 
 @asynccontextmanager
-async def api_process(settings: Settings, cursors: CursorCodec) -> AsyncIterator[AppState]:
+async def api_process(
+    settings: Settings, cursors: CursorCodec, gate: LoadGate, sockets: SocketPolicy
+) -> AsyncIterator[AppState]:
     """Everything one API process runs, from startup to shutdown."""
     async with AsyncExitStack() as stack:
         stores = await stack.enter_async_context(open_stores(settings))
@@ -106,8 +109,15 @@ async def api_process(settings: Settings, cursors: CursorCodec) -> AsyncIterator
                     "Pages served chronologically because ranking failed",
                     lambda: ranker.fallbacks,
                 ),
+                (
+                    "tidings_requests_shed",
+                    "GraphQL requests answered 503 because too many were in flight",
+                    lambda: gate.shed,
+                ),
             ]
         )
+        if settings.api_metrics_port:
+            stack.callback(metrics.serve(settings.host, settings.api_metrics_port))
 
         await hub.start()
         stack.push_async_callback(hub.close)
@@ -120,8 +130,8 @@ async def api_process(settings: Settings, cursors: CursorCodec) -> AsyncIterator
                 cursors=cursors,
                 posts=stores.posts,
                 graph=stores.graph,
+                ties=components.tie_cache(stores, settings, keys),
             ),
-            "metrics": metrics,
             "readiness": {
                 "redis": stores.redis.ping,
                 "mongodb": stores.posts.ping,
@@ -137,19 +147,29 @@ def create_app(settings: Settings) -> Starlette:
         settings.hs256_secret(), settings.jwt_leeway_seconds, settings.jwt_public_key
     )
 
+    gate = LoadGate(
+        max_in_flight=settings.max_requests_in_flight,
+        max_anonymous_in_flight=settings.max_anonymous_requests_in_flight,
+    )
+    sockets = SocketPolicy(
+        max_per_user=settings.ws_max_sockets_per_user, idle_seconds=settings.ws_idle_seconds
+    )
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[AppState]:
-        async with api_process(settings, cursors) as state:
+        async with api_process(settings, cursors, gate, sockets) as state:
             yield state
 
     schema = build_schema(
         max_depth=settings.query_max_depth,
         max_aliases=settings.query_max_aliases,
         max_tokens=settings.query_max_tokens,
+        max_cost=settings.query_max_cost,
         introspection=settings.introspection,
     )
     graphql = TidingsGraphQL(
         verifier,
+        sockets,
         schema,
         graphql_ide="graphiql",
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
@@ -162,11 +182,11 @@ def create_app(settings: Settings) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health),
             Route("/readyz", readiness),
-            Route("/metrics", metrics_page),
         ],
         lifespan=lifespan,
         middleware=[
             Middleware(RequestIds),
+            Middleware(Admission, path="/graphql", gate=gate),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         ],
     )

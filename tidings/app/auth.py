@@ -1,6 +1,7 @@
 """Bearer tokens: JWTs whose `sub` is the user id, HS256 or RS256."""
 
 import time
+from dataclasses import dataclass
 
 import jwt
 
@@ -9,6 +10,13 @@ from tidings.feed.users import is_user_id
 
 HS256 = "HS256"
 RS256 = "RS256"
+
+
+@dataclass(frozen=True, slots=True)
+class Bearer:
+    viewer_id: str
+    # Unix time after which the token no longer speaks for them (leeway included).
+    expires_at: float
 
 
 def issue_token(user_id: str, secret: str, ttl_seconds: int) -> str:
@@ -38,6 +46,10 @@ class TokenVerifier:
 
     def viewer_id(self, authorization: str | None) -> str:
         """The user an `Authorization` header value speaks for, or UNAUTHENTICATED."""
+        return self.verify(authorization).viewer_id
+
+    def verify(self, authorization: str | None) -> "Bearer":
+        """Who an `Authorization` header value speaks for, and until when."""
         if not authorization:
             raise Unauthenticated("Sign in: send `Authorization: Bearer <token>`.")
         scheme, _, token = authorization.strip().partition(" ")
@@ -63,4 +75,4 @@ class TokenVerifier:
         subject = claims["sub"]
         if not isinstance(subject, str) or not is_user_id(subject):
             raise Unauthenticated("The token does not name a valid user.")
-        return subject
+        return Bearer(subject, float(claims["exp"]) + self._leeway)

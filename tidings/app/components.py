@@ -13,6 +13,7 @@ from tidings.feed.posts import PostService
 from tidings.feed.queue import FanoutQueue
 from tidings.feed.ranking import Chronological, Ranker
 from tidings.feed.rate_limit import RateLimiter
+from tidings.feed.ties import TieCache
 from tidings.feed.timeline import TimelineStore
 
 # A day past the activity window, so a returning user's last-read time is still there.
@@ -39,6 +40,7 @@ def celebrities(stores: Stores, settings: Settings, keys: Keys) -> Celebrities:
         stores.graph,
         settings.celebrity_threshold,
         settings.celebrity_cache_seconds,
+        demote_below=settings.celebrity_demote_below,
     )
 
 
@@ -86,6 +88,10 @@ async def post_service(stores: Stores, settings: Settings, keys: Keys) -> PostSe
     )
 
 
+def tie_cache(stores: Stores, settings: Settings, keys: Keys) -> TieCache:
+    return TieCache(stores.redis, keys, stores.graph, keep_seconds=settings.ties_cache_seconds)
+
+
 def friendships(
     stores: Stores, settings: Settings, keys: Keys, celebrity_cache: Celebrities
 ) -> Friendships:
@@ -95,6 +101,7 @@ def friendships(
         stores.posts,
         celebrity_cache,
         fanout_queue(stores, settings, keys),
+        tie_cache(stores, settings, keys),
         friending=RateLimiter(
             stores.redis,
             keys,

@@ -1,12 +1,10 @@
-"""Endpoints for operators: liveness, readiness, and Prometheus metrics."""
+"""Endpoints for operators: liveness and readiness. (Metrics have a port of their own.)"""
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-
-from tidings.app.metrics import CONTENT_TYPE, Metrics
 
 # Each store's check: an awaitable that succeeds only if the store answers.
 Readiness = Mapping[str, Callable[[], Awaitable[object]]]
@@ -30,8 +28,3 @@ async def readiness(request: Request) -> Response:
             results[name] = type(error).__name__
     ready = all(result == "ok" for result in results.values())
     return JSONResponse({"ready": ready, "stores": results}, status_code=200 if ready else 503)
-
-
-async def metrics_page(request: Request) -> Response:
-    metrics: Metrics = request.state.metrics
-    return Response(metrics.render(), media_type=CONTENT_TYPE)

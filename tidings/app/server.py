@@ -28,17 +28,25 @@ class Server(uvicorn.Server):
                 signal.signal(signum, handler)
 
 
-def serve_api(settings: Settings) -> int:
-    config = uvicorn.Config(
+def uvicorn_config(settings: Settings, *, port: int | None = None) -> uvicorn.Config:
+    """How the API is served, here and wherever tests serve it for real."""
+    return uvicorn.Config(
         create_app(settings),
         host=settings.host,
-        port=settings.port,
+        port=settings.port if port is None else port,
         ws="websockets-sansio",
+        # The protocol layer refuses larger frames before anything parses them.
+        ws_max_size=settings.ws_max_message_bytes,
+        ws_ping_interval=settings.ws_ping_interval_seconds,
+        ws_ping_timeout=settings.ws_ping_timeout_seconds,
         lifespan="on",
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         log_level=settings.log_level.lower(),
     )
-    server = Server(config)
+
+
+def serve_api(settings: Settings) -> int:
+    server = Server(uvicorn_config(settings))
     server.run()
     return 0 if server.started else 1

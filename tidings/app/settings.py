@@ -32,7 +32,12 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(default=86_400, gt=0)
 
     celebrity_threshold: int = Field(default=5_000, gt=0)
+    # A celebrity is pushed again only below threshold x this: a friendship toggled
+    # at the threshold must not make the worker backfill every time.
+    celebrity_hysteresis: float = Field(default=0.8, gt=0, le=1)
     celebrity_cache_seconds: int = Field(default=60, gt=0)
+    # How long a user's cached friend and mute sets live; any change drops them at once.
+    ties_cache_seconds: int = Field(default=3_600, gt=0)
     timeline_max: int = Field(default=800, gt=0)
     active_days: int = Field(default=7, gt=0)
     retention_days: int = Field(default=1_095, gt=0)
@@ -51,8 +56,10 @@ class Settings(BaseSettings):
     outbox_deadline_seconds: float = Field(default=60, gt=0)
     outbox_sweep_seconds: float = Field(default=10, gt=0)
     shutdown_grace_seconds: float = Field(default=10, gt=0)
-    # Where a worker serves /metrics (Prometheus); 0 switches it off.
+    # Where a worker, and the API, serve /metrics (Prometheus), off the public
+    # listener; 0 switches it off.
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    api_metrics_port: int = Field(default=0, ge=0, le=65535)
 
     # Per-user limits on each family of mutations, as sliding windows.
     post_rate: int = Field(default=30, gt=0)
@@ -69,20 +76,44 @@ class Settings(BaseSettings):
     # Live timelines over WebSocket.
     ws_max_subscriptions: int = Field(default=5, gt=0)
     ws_init_timeout_seconds: float = Field(default=10, gt=0)
+    # Largest frame accepted, `connection_init` included; larger ones close the socket.
+    ws_max_message_bytes: int = Field(default=65_536, gt=0)
+    ws_ping_interval_seconds: float = Field(default=20, gt=0)
+    # A peer that has not answered a ping by then is disconnected.
+    ws_ping_timeout_seconds: float = Field(default=20, gt=0)
+    ws_max_sockets_per_user: int = Field(default=5, gt=0)
+    # A socket with no subscription running for this long is closed (4408).
+    ws_idle_seconds: float = Field(default=60, gt=0)
     live_buffer: int = Field(default=100, gt=0)
     live_presence_seconds: int = Field(default=60, ge=3)
 
     query_max_depth: int = Field(default=10, gt=0)
     query_max_aliases: int = Field(default=15, ge=0)
     query_max_tokens: int = Field(default=2_000, gt=0)
+    # Fields a query may return, counting list sizes: see schema/limits.py.
+    query_max_cost: int = Field(default=5_000, gt=0)
     introspection: bool = True
     max_body_bytes: int = Field(default=65_536, gt=0)
+    # GraphQL requests one API process works on at once; past that, 503 at once.
+    max_requests_in_flight: int = Field(default=64, gt=0)
+    # Of those, how many may come without a token.
+    max_anonymous_requests_in_flight: int = Field(default=8, gt=0)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     data_dir: Path = Path(".tidings")
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
+
+    @property
+    def celebrity_demote_below(self) -> int:
+        return max(
+            1,
+            min(
+                self.celebrity_threshold,
+                round(self.celebrity_threshold * self.celebrity_hysteresis),
+            ),
+        )
 
     def in_namespace(self, namespace: str) -> "Settings":
         """These settings for another namespace: its own keys, graph and database."""

@@ -16,7 +16,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-from prometheus_client import Gauge, start_http_server
+from prometheus_client import Gauge
 
 from tidings.app import components
 from tidings.app.metrics import Metrics
@@ -96,11 +96,7 @@ async def worker_process(settings: Settings) -> AsyncIterator[WorkerProcess]:
             "tidings_fanout_lag_seconds", "From a post's creation to its fan-out"
         ).observe
         if settings.worker_metrics_port:
-            exporter, _thread = start_http_server(
-                settings.worker_metrics_port, addr=settings.host, registry=metrics.registry
-            )
-            stack.callback(exporter.server_close)
-            stack.callback(exporter.shutdown)
+            stack.callback(metrics.serve(settings.host, settings.worker_metrics_port))
         yield WorkerProcess(worker, queue, metrics)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from redis.asyncio import Redis
 
 from tidings.feed.keys import Keys
-from tidings.stores.graph import FriendGraph
+from tidings.stores.graph import CelebrityChange, FriendGraph
 
 
 class Celebrities:
@@ -17,17 +17,27 @@ class Celebrities:
         graph: FriendGraph,
         threshold: int,
         cache_seconds: int,
+        *,
+        demote_below: int | None = None,
     ) -> None:
         self._redis = redis
         self._keys = keys
         self._graph = graph
         self.threshold = threshold
+        self.demote_below = threshold if demote_below is None else demote_below
         self._cache_seconds = cache_seconds
         self.cache_hits = 0
         self.cache_misses = 0
 
     async def is_celebrity(self, user_id: str) -> bool:
-        return await self._graph.count_friends_up_to(user_id, self.threshold) >= self.threshold
+        return await self._graph.is_celebrity(user_id)
+
+    async def reconsider(self, user_id: str) -> CelebrityChange:
+        """After the user's friend count changed: promoted at the threshold, demoted
+        only well below it, so a friendship toggled at the boundary changes nothing."""
+        return await self._graph.update_celebrity(
+            user_id, promote_at=self.threshold, demote_below=self.demote_below
+        )
 
     async def friends_of(self, user_id: str) -> list[str]:
         """The viewer's celebrity friends, cached for a bounded time."""
@@ -42,7 +52,7 @@ class Celebrities:
             ids: list[str] = json.loads(cached)
             return ids
         self.cache_misses += 1
-        ids = await self._graph.friends_with_at_least(user_id, self.threshold)
+        ids = await self._graph.celebrity_friends(user_id)
         key = self._keys.celebrity_friends(user_id)
         await self._redis.set(key, json.dumps(ids), ex=self._cache_seconds)
         return ids

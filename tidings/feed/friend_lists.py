@@ -27,11 +27,20 @@ def friend_chunks(
     return _chunks(graph.friends_page, user_id, size)
 
 
-def reader_chunks(
+# Muters looked up per post to skip at fan-out; past this many, the rest are
+# written to and filtered when they read.
+MUTERS_SKIPPED = 10_000
+
+
+async def reader_chunks(
     graph: FriendGraph, author_id: str, size: int = DEFAULT_CHUNK
 ) -> AsyncIterator[list[str]]:
     """The author's friends who have not muted them: whom their posts are pushed to."""
-    return _chunks(graph.readers_page, author_id, size)
+    muters = set(await graph.muters(author_id, MUTERS_SKIPPED))
+    async for friends in friend_chunks(graph, author_id, size):
+        readers = [friend for friend in friends if friend not in muters] if muters else friends
+        if readers:
+            yield readers
 
 
 async def friend_ids(graph: FriendGraph, user_id: str) -> list[str]:

@@ -7,9 +7,10 @@ from tidings.feed.errors import BadUserInput
 from tidings.feed.friend_lists import friend_chunks
 from tidings.feed.queue import FanoutQueue
 from tidings.feed.rate_limit import RateLimiter
+from tidings.feed.ties import TieCache
 from tidings.feed.timeline import TimelineStore
 from tidings.feed.users import parse_user_id
-from tidings.stores.graph import FriendGraph, RequestOutcome
+from tidings.stores.graph import CelebrityChange, FriendGraph, RequestOutcome
 from tidings.stores.posts import PostStore
 
 # The same answer whichever side blocked: the blocked side learns nothing more.
@@ -28,6 +29,7 @@ class Friendships:
         posts: PostStore,
         celebrities: Celebrities,
         queue: FanoutQueue,
+        ties: TieCache,
         *,
         friending: RateLimiter,
         blocking: RateLimiter,
@@ -40,6 +42,7 @@ class Friendships:
         self._posts = posts
         self._celebrities = celebrities
         self._queue = queue
+        self._ties = ties
         self._friending = friending
         self._blocking = blocking
         self._max_pending = max_pending_requests
@@ -69,6 +72,7 @@ class Friendships:
                 field="userId",
             )
         if outcome is RequestOutcome.ACCEPTED:
+            await self._ties.forget([viewer_id, other_id])
             for reader, author in ((viewer_id, other_id), (other_id, viewer_id)):
                 recent = await self._posts.recent_by_authors([author], None, self._backfill_posts)
                 await self._timelines.add(reader, [post.id for post in recent])
@@ -86,7 +90,9 @@ class Friendships:
     async def block(self, viewer_id: str, user_id: str) -> str:
         other_id = self._other(viewer_id, user_id, "block")
         await self._blocking.take(viewer_id)
-        if await self._graph.block(viewer_id, other_id, now_ms=_now_ms()):
+        ended = await self._graph.block(viewer_id, other_id, now_ms=_now_ms())
+        await self._ties.forget([viewer_id, other_id])  # a block drops the mute too
+        if ended:
             await self._ended(viewer_id, other_id)
         return other_id
 
@@ -101,6 +107,7 @@ class Friendships:
         other_id = self._other(viewer_id, user_id, "mute")
         await self._blocking.take(viewer_id)
         await self._graph.mute(viewer_id, other_id, now_ms=_now_ms())
+        await self._ties.forget([viewer_id])
         await self._prune(viewer_id, other_id)
         # A muted celebrity is no longer pulled into the viewer's pages.
         await self._celebrities.forget([viewer_id])
@@ -111,12 +118,14 @@ class Friendships:
         other_id = self._other(viewer_id, user_id, "unmute")
         await self._blocking.take(viewer_id)
         await self._graph.unmute(viewer_id, other_id)
+        await self._ties.forget([viewer_id])
         await self._celebrities.forget([viewer_id])
         return other_id
 
     async def _ended(self, first: str, second: str) -> None:
         """A friendship ended (unfriended or blocked): each side's posts leave the other's
         stored timeline. Reads filter anything a racing fan-out puts back."""
+        await self._ties.forget([first, second])
         await self._prune(first, second)
         await self._prune(second, first)
         await self._after_change(first, second, added=False)
@@ -131,15 +140,13 @@ class Friendships:
         """Handles either user crossing the celebrity threshold, in either direction."""
         # Each side's own list of celebrity friends may have gained or lost the other.
         await self._celebrities.forget([first, second])
-        threshold = self._celebrities.threshold
         for user_id in (first, second):
-            # Bounded: befriending someone with a million friends must not count them.
-            count = await self._graph.count_friends_up_to(user_id, threshold + 1)
-            if added and count == threshold:
+            change = await self._celebrities.reconsider(user_id)
+            if change is CelebrityChange.PROMOTED:
                 # Now pulled: readers must learn so before their cache expires.
                 async for friends in friend_chunks(self._graph, user_id):
                     await self._celebrities.forget(friends)
-            elif not added and count == threshold - 1:
+            elif change is CelebrityChange.DEMOTED:
                 # Pushed again: the worker copies their recent posts into their
                 # friends' timelines, and only then lets readers stop pulling them.
                 await self._queue.enqueue_backfill(user_id)

@@ -39,6 +39,20 @@ class Keys:
         """The cached list of the user's friends who are celebrities."""
         return f"{self.namespace}:celebs:{hash_tag(user_id)}"
 
+    def friend_set(self, user_id: str, *, building: str | None = None) -> str:
+        """The user's friends, cached; `building` names a set being filled to replace it."""
+        suffix = f":new:{building}" if building else ""
+        return f"{self.namespace}:friends{suffix}:{hash_tag(user_id)}"
+
+    def mute_set(self, user_id: str, *, building: str | None = None) -> str:
+        """Whom the user muted, cached beside `friend_set`."""
+        suffix = f":new:{building}" if building else ""
+        return f"{self.namespace}:mutes{suffix}:{hash_tag(user_id)}"
+
+    def ties_generation(self, user_id: str) -> str:
+        """Bumped by every change of the user's ties: a build that raced one is dropped."""
+        return f"{self.namespace}:ties-gen:{hash_tag(user_id)}"
+
     def live_mark(self, user_id: str) -> str:
         """Set while the user has a live subscription on some API process."""
         return f"{self.namespace}:live:{hash_tag(user_id)}"

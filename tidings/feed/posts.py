@@ -1,5 +1,6 @@
 """Accepting a post: validate, store durably, then queue its fan-out."""
 
+import unicodedata
 from datetime import timedelta
 
 from tidings.feed.errors import BadUserInput, NotFound
@@ -13,10 +14,16 @@ MAX_CLIENT_CHARS = 64
 _ID_ATTEMPTS = 5
 
 
+def _visible(char: str) -> bool:
+    # Not a separator (Z*: spaces) and not an "other" (C*: controls, format
+    # characters such as zero-width spaces and bidi overrides, unassigned).
+    return unicodedata.category(char)[0] not in "ZC"
+
+
 def validate_post(body: str, client: str | None) -> tuple[str, str | None]:
     """The body and client as they will be stored, or BAD_USER_INPUT."""
-    if not body.strip():
-        raise BadUserInput("A post needs a body.", field="body")
+    if not any(_visible(char) for char in body):
+        raise BadUserInput("A post needs a body with at least one visible character.", field="body")
     try:
         size = len(body.encode("utf-8"))
     except UnicodeEncodeError:
@@ -37,6 +44,11 @@ def validate_post(body: str, client: str | None) -> tuple[str, str | None]:
             client.encode("utf-8")
         except UnicodeEncodeError:
             raise BadUserInput("The client is not valid Unicode text.", field="client") from None
+        if not all(_visible(char) or char == " " for char in client):
+            raise BadUserInput(
+                "Client metadata is printable text: letters, digits, punctuation and spaces.",
+                field="client",
+            )
     return body, client
 
 

@@ -9,6 +9,7 @@ from tidings.feed.friends import Friendships
 from tidings.feed.home import HomeTimeline
 from tidings.feed.live_timeline import LiveTimeline
 from tidings.feed.posts import PostService
+from tidings.feed.ties import TieCache
 from tidings.resolvers.loaders import Loaders, build_loaders
 from tidings.stores.graph import FriendGraph
 from tidings.stores.posts import PostStore
@@ -30,6 +31,7 @@ class Backends:
     # Behind the loaders, and the friend lists (a keyset page straight from the graph).
     posts: PostStore
     graph: FriendGraph
+    ties: TieCache
 
 
 @dataclass
@@ -41,6 +43,9 @@ class Context:
     auth_error: Unauthenticated | None
     # Set from `connection_init` on a WebSocket, before any operation runs.
     connection_params: dict[str, object] | None = None
+    # On a WebSocket: subscriptions running now, and since when none has (loop time).
+    subscriptions: int = 0
+    idle_since: float = 0.0
 
     @classmethod
     def for_request(
@@ -53,7 +58,7 @@ class Context:
     ) -> "Context":
         # A WebSocket context lives as long as the connection: its loaders must
         # batch but not cache, or they would grow and go stale.
-        loaders = build_loaders(backends.posts, backends.graph, cache=not long_lived)
+        loaders = build_loaders(backends.posts, backends.graph, backends.ties, cache=not long_lived)
         return cls(backends, loaders, viewer_id, auth_error)
 
     def require_viewer(self) -> str:

@@ -1,11 +1,12 @@
 """Per-request DataLoaders: every lookup a request makes is batched through one of these."""
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from strawberry.dataloader import DataLoader
 
+from tidings.feed.ties import TieCache
 from tidings.stores.graph import FriendGraph, Relation, UserSummary
 from tidings.stores.posts import PostDocument, PostStore
 
@@ -27,8 +28,12 @@ class Loaders:
     by_id: DataLoader[int, PostDocument | None]
     users: DataLoader[str, UserSummary | None]
     by_authors: DataLoader[RecentKey, list[PostDocument]]
-    # Keyed (viewer, other user).
+    # Keyed (viewer, other user). Friends and mutes only, from the tie cache: what
+    # every read checks.
     ties: DataLoader[tuple[str, str], Relation]
+    # The same keys, the whole relation from the graph (requests, blocks): for
+    # the `friendship` field.
+    standing: DataLoader[tuple[str, str], Relation]
 
     async def posts(self, ids: Sequence[int]) -> list[PostDocument | None]:
         return await self.by_id.load_many(ids)
@@ -49,10 +54,13 @@ class Loaders:
     def forget_ties(self) -> None:
         """After a change of friendship, block or mute: what was read is stale."""
         self.ties.clear_all()
+        self.standing.clear_all()
         self.users.clear_all()
 
 
-def build_loaders(posts: PostStore, graph: FriendGraph, *, cache: bool = True) -> Loaders:
+def build_loaders(
+    posts: PostStore, graph: FriendGraph, tie_cache: TieCache, *, cache: bool = True
+) -> Loaders:
     async def load_posts(ids: Sequence[int]) -> list[PostDocument | None]:
         found = await posts.get_many(ids)
         return [found.get(post_id) for post_id in ids]
@@ -71,22 +79,28 @@ def build_loaders(posts: PostStore, graph: FriendGraph, *, cache: bool = True) -
             )
         )
 
-    async def load_ties(keys: Sequence[tuple[str, str]]) -> list[Relation]:
-        # A request has one viewer; group anyway, so nothing depends on it.
-        by_viewer: dict[str, list[str]] = {}
-        for viewer_id, user_id in keys:
-            by_viewer.setdefault(viewer_id, []).append(user_id)
-        found: dict[tuple[str, str], Relation] = {}
-        for viewer_id, user_ids in by_viewer.items():
-            for user_id, relation in zip(
-                user_ids, await graph.relations(viewer_id, user_ids), strict=True
-            ):
-                found[viewer_id, user_id] = relation
-        return [found[key] for key in keys]
+    def by_viewer(
+        load: Callable[[str, Sequence[str]], Awaitable[list[Relation]]],
+    ) -> Callable[[Sequence[tuple[str, str]]], Awaitable[list[Relation]]]:
+        async def load_pairs(keys: Sequence[tuple[str, str]]) -> list[Relation]:
+            # A request has one viewer; group anyway, so nothing depends on it.
+            grouped: dict[str, list[str]] = {}
+            for viewer_id, user_id in keys:
+                grouped.setdefault(viewer_id, []).append(user_id)
+            found: dict[tuple[str, str], Relation] = {}
+            for viewer_id, user_ids in grouped.items():
+                for user_id, relation in zip(
+                    user_ids, await load(viewer_id, user_ids), strict=True
+                ):
+                    found[viewer_id, user_id] = relation
+            return [found[key] for key in keys]
+
+        return load_pairs
 
     return Loaders(
         by_id=DataLoader(load_fn=load_posts, cache=cache),
         users=DataLoader(load_fn=load_users, cache=cache),
         by_authors=DataLoader(load_fn=load_recent, cache=cache),
-        ties=DataLoader(load_fn=load_ties, cache=cache),
+        ties=DataLoader(load_fn=by_viewer(tie_cache.ties), cache=cache),
+        standing=DataLoader(load_fn=by_viewer(graph.relations), cache=cache),
     )

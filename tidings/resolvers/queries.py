@@ -51,8 +51,7 @@ async def relation(ctx: Context, user_id: str) -> Relation:
     viewer_id = ctx.require_viewer()
     if user_id == viewer_id:
         return Relation()
-    [found] = await ctx.loaders.relations(viewer_id, [user_id])
-    return found
+    return await ctx.loaders.standing.load((viewer_id, user_id))
 
 
 async def friends(ctx: Context, user_id: str, first: int, after: str | None) -> Page[str] | None:

@@ -1,11 +1,15 @@
 """The assembled schema: root types and the extensions every operation runs through."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
-from strawberry.types import ExecutionContext, Info
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
+from strawberry.types import ExecutionContext, ExecutionResult, Info
+from strawberry.types.graphql import OperationType
 
 from tidings.resolvers import mutations, queries, subscriptions
 from tidings.resolvers.context import Context
@@ -92,7 +96,49 @@ class Mutation:
         return User(id=strawberry.ID(await mutations.unmute_user(info.context, user_id)))
 
 
+class SubscriptionOverHttp(InvalidOperationTypeError):
+    def __init__(self) -> None:
+        super().__init__(OperationType.SUBSCRIPTION)
+
+    def as_http_error_reason(self, method: str) -> str:
+        return (
+            f"A subscription cannot run over HTTP {method}: open a WebSocket to /graphql "
+            "with the graphql-transport-ws protocol."
+        )
+
+
 class TidingsSchema(strawberry.Schema):
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """Queries and mutations; subscriptions run through `subscribe`, over WebSocket.
+
+        Strawberry would otherwise run a subscription sent by POST as a query, and
+        its resolver, a stream, would fail as INTERNAL.
+        """
+        allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES)
+        try:
+            return await super().execute(
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                allowed - {OperationType.SUBSCRIPTION},
+                operation_extensions,
+            )
+        except InvalidOperationTypeError as error:
+            if error.operation_type is OperationType.SUBSCRIPTION:
+                raise SubscriptionOverHttp from None
+            raise
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -115,12 +161,14 @@ def build_schema(
     max_depth: int = 10,
     max_aliases: int = 15,
     max_tokens: int = 2_000,
+    max_cost: int = 5_000,
     introspection: bool = True,
 ) -> strawberry.Schema:
     limits = limit_extensions(
         max_depth=max_depth,
         max_aliases=max_aliases,
         max_tokens=max_tokens,
+        max_cost=max_cost,
         introspection=introspection,
     )
     return TidingsSchema(

@@ -167,12 +167,11 @@ OUTGOING_REQUESTS_PAGE = _RELATION_PAGE.format(pattern="(:User {id: $id})-[r:REQ
 BLOCKED_PAGE = _RELATION_PAGE.format(pattern="(:User {id: $id})-[r:BLOCKED]->(o:User)")
 MUTED_PAGE = _RELATION_PAGE.format(pattern="(:User {id: $id})-[r:MUTED]->(o:User)")
 
-# Who a new post of the author is pushed to: friends who have not muted them.
-READERS_PAGE = """
-MATCH (author:User {id: $id})-[:FRIEND]-(f:User)
-WHERE f.id > $after AND NOT (f)-[:MUTED]->(author)
-RETURN DISTINCT f.id AS id
-ORDER BY id
+# Who muted the author, so fan-out can skip them: one query per post, cheaper than
+# a predicate on every friend of every chunk.
+MUTERS = """
+MATCH (m:User)-[:MUTED]->(:User {id: $id})
+RETURN m.id
 LIMIT $limit
 """
 
@@ -184,35 +183,49 @@ ORDER BY id
 LIMIT $limit
 """
 
-# The viewer's unmuted friends with at least $min_friends friends. Counts each
-# friend's friends only up to $min_friends (a subquery per friend with a LIMIT),
-# so a friend with a million friends costs $min_friends steps, not a million.
-FRIENDS_WITH_AT_LEAST = """
+# The viewer's unmuted friends marked as celebrities.
+CELEBRITY_FRIENDS = """
 MATCH (viewer:User {id: $id})-[:FRIEND]-(f:User)
-WHERE NOT (viewer)-[:MUTED]->(f)
-WITH DISTINCT f
-CALL {
-  WITH f
-  MATCH (f)-[:FRIEND]-(other:User)
-  WITH other
-  LIMIT $min_friends
-  RETURN count(other) AS friends
-}
-WITH f, friends
-WHERE friends >= $min_friends
-RETURN f.id AS id
+WHERE f.celebrity = true AND NOT (viewer)-[:MUTED]->(f)
+RETURN DISTINCT f.id AS id
 ORDER BY id
 """
 
-# Stops counting at $n, so asking about a user with a million friends costs no
-# more than asking about one at the threshold. (No DISTINCT: it would make the
-# traversal visit every friend before the LIMIT applies.)
-COUNT_FRIENDS_UP_TO = """
-OPTIONAL MATCH (:User {id: $id})-[:FRIEND]-(f:User)
-WITH f
-LIMIT $n
-RETURN count(f)
+IS_CELEBRITY = """
+OPTIONAL MATCH (u:User {id: $id})
+RETURN coalesce(u.celebrity, false)
 """
+
+# Re-decides one user's celebrity mark, with hysteresis: marked on reaching
+# $promote_at friends, unmarked only below $demote_below, so a friendship toggled
+# at the boundary changes nothing. Counts at most $promote_at friends. Returns
+# the mark before and after.
+UPDATE_CELEBRITY = """
+MATCH (u:User {id: $id})
+CALL {
+  WITH u
+  MATCH (u)-[:FRIEND]-(f:User)
+  WITH f
+  LIMIT $promote_at
+  RETURN count(f) AS friends
+}
+WITH u, friends, coalesce(u.celebrity, false) AS was
+WITH u, was, CASE
+  WHEN NOT was AND friends >= $promote_at THEN true
+  WHEN was AND friends < $demote_below THEN false
+  ELSE was
+END AS now
+SET u.celebrity = now
+RETURN was, now
+"""
+
+# Tools only, after bulk loading: marks these users as celebrities.
+MARK_CELEBRITIES = """
+UNWIND $ids AS id
+MATCH (u:User {id: id})
+SET u.celebrity = true
+"""
+
 
 USER_SUMMARIES = """
 UNWIND $ids AS id

@@ -9,6 +9,7 @@ from typing import Any
 
 from tidings.stores import cypher
 from tidings.stores.graph import (
+    CelebrityChange,
     Relation,
     RelationList,
     RelationPosition,
@@ -79,9 +80,9 @@ class CypherGraph(ABC):
         rows = await self._rows(_RELATION_PAGES[kind], params, read_only=True)
         return [(int(row[0]), str(row[1])) for row in rows]
 
-    async def readers_page(self, author_id: str, after: str | None, limit: int) -> list[str]:
-        params = {"id": author_id, "after": after or "", "limit": limit}
-        rows = await self._rows(cypher.READERS_PAGE, params, read_only=True)
+    async def muters(self, author_id: str, limit: int) -> list[str]:
+        params = {"id": author_id, "limit": limit}
+        rows = await self._rows(cypher.MUTERS, params, read_only=True)
         return [str(row[0]) for row in rows]
 
     async def add_friendship(self, user_id: str, friend_id: str) -> bool:
@@ -110,15 +111,25 @@ class CypherGraph(ABC):
         rows = await self._rows(cypher.FRIENDS_PAGE, params, read_only=True)
         return [str(row[0]) for row in rows]
 
-    async def friends_with_at_least(self, user_id: str, min_friends: int) -> list[str]:
-        params = {"id": user_id, "min_friends": min_friends}
-        rows = await self._rows(cypher.FRIENDS_WITH_AT_LEAST, params, read_only=True)
+    async def celebrity_friends(self, user_id: str) -> list[str]:
+        rows = await self._rows(cypher.CELEBRITY_FRIENDS, {"id": user_id}, read_only=True)
         return [str(row[0]) for row in rows]
 
-    async def count_friends_up_to(self, user_id: str, limit: int) -> int:
-        params = {"id": user_id, "n": limit}
-        rows = await self._rows(cypher.COUNT_FRIENDS_UP_TO, params, read_only=True)
-        return int(rows[0][0])
+    async def is_celebrity(self, user_id: str) -> bool:
+        rows = await self._rows(cypher.IS_CELEBRITY, {"id": user_id}, read_only=True)
+        return bool(rows[0][0])
+
+    async def update_celebrity(
+        self, user_id: str, *, promote_at: int, demote_below: int
+    ) -> CelebrityChange:
+        params = {"id": user_id, "promote_at": promote_at, "demote_below": demote_below}
+        rows = await self._rows(cypher.UPDATE_CELEBRITY, params, read_only=False)
+        if not rows or rows[0][0] == rows[0][1]:
+            return CelebrityChange.UNCHANGED
+        return CelebrityChange.PROMOTED if rows[0][1] else CelebrityChange.DEMOTED
+
+    async def mark_celebrities(self, user_ids: Sequence[str]) -> None:
+        await self._rows(cypher.MARK_CELEBRITIES, {"ids": list(user_ids)}, read_only=False)
 
     async def user_summaries(self, user_ids: Sequence[str]) -> list[UserSummary | None]:
         rows = await self._rows(cypher.USER_SUMMARIES, {"ids": list(user_ids)}, read_only=True)

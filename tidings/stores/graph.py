@@ -32,6 +32,12 @@ class Relation:
     received: bool = False  # they asked the viewer
 
 
+class CelebrityChange(StrEnum):
+    PROMOTED = "promoted"
+    DEMOTED = "demoted"
+    UNCHANGED = "unchanged"
+
+
 class RelationList(StrEnum):
     INCOMING_REQUESTS = "incoming_requests"
     OUTGOING_REQUESTS = "outgoing_requests"
@@ -81,8 +87,8 @@ class FriendGraph(Protocol):
         """The user's list of this kind, newest first, strictly after `after`."""
         ...
 
-    async def readers_page(self, author_id: str, after: str | None, limit: int) -> list[str]:
-        """Friends who have not muted the author, in ascending id order, after `after`."""
+    async def muters(self, author_id: str, limit: int) -> list[str]:
+        """Up to `limit` users who muted the author."""
         ...
 
     async def add_friendship(self, user_id: str, friend_id: str) -> bool:
@@ -115,12 +121,23 @@ class FriendGraph(Protocol):
         """Friend ids in ascending order, strictly after `after`."""
         ...
 
-    async def friends_with_at_least(self, user_id: str, min_friends: int) -> list[str]:
-        """The user's friends, unmuted, who themselves have at least `min_friends` friends."""
+    async def celebrity_friends(self, user_id: str) -> list[str]:
+        """The user's friends, unmuted, who are marked as celebrities."""
         ...
 
-    async def count_friends_up_to(self, user_id: str, limit: int) -> int:
-        """min(friend count, limit), at a cost bounded by `limit`, not by the friend count."""
+    async def is_celebrity(self, user_id: str) -> bool: ...
+
+    async def update_celebrity(
+        self, user_id: str, *, promote_at: int, demote_below: int
+    ) -> CelebrityChange:
+        """Marks the user at `promote_at` friends, unmarks below `demote_below`.
+
+        Costs at most `promote_at` steps, whatever the friend count.
+        """
+        ...
+
+    async def mark_celebrities(self, user_ids: Sequence[str]) -> None:
+        """Tools only: marks users known to be over the threshold after a bulk load."""
         ...
 
     async def user_summaries(self, user_ids: Sequence[str]) -> list[UserSummary | None]:
