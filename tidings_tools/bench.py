@@ -50,6 +50,26 @@ PAGE = """query($after: String) { timeline(first: 20, after: $after) {
   edges { cursor node { id body createdAt client author { id friendCount } } }
   pageInfo { hasNextPage endCursor } } }"""
 CREATE = 'mutation { createPost(input: {body: "benchmark post"}) { post { id } } }'
+CHEAP = "{ viewer { id friendCount } }"
+
+
+def fragment_bomb(per_level: int = 10, levels: int = 6) -> str:
+    """The 558-byte document that once cost the API seconds of CPU: spreads of spreads."""
+    fragments = ["fragment F0 on User { id }"]
+    for level in range(1, levels + 1):
+        spreads = " ".join(
+            f"a{i}: friends {{ edges {{ node {{ ...F{level - 1} }} }} }}" for i in range(per_level)
+        )
+        fragments.append(f"fragment F{level} on User {{ {spreads} }}")
+    return f"{{ viewer {{ ...F{levels} }} }} " + " ".join(fragments)
+
+
+def costly_query() -> str:
+    """Ten aliases of friends of friends of friends, 100 at a time: refused on cost."""
+    nested = "id"
+    for _ in range(3):
+        nested = f"friends(first: 100) {{ edges {{ node {{ {nested} }} }} }}"
+    return "{ " + " ".join(f"v{i}: viewer {{ {nested} }}" for i in range(10)) + " }"
 
 
 @dataclass(frozen=True)
@@ -68,6 +88,8 @@ class BenchSize:
     memory_timelines: int = 50
     timeline_cap: int = 800
     zadd_batches: int = 50
+    attack_seconds: float = 4.0
+    attackers: int = 4  # of each kind: fragment bombs, over-budget queries
 
 
 TINY = BenchSize(
@@ -85,6 +107,8 @@ TINY = BenchSize(
     memory_timelines=2,
     timeline_cap=50,
     zadd_batches=2,
+    attack_seconds=0.5,
+    attackers=1,
 )
 
 
@@ -287,6 +311,63 @@ class Bench:
             "hybrid": f"{self.size.authors} below the celebrity threshold, 0 above it",
         }
         return figures
+
+    # -- under attack --------------------------------------------------------------------
+
+    async def attack(self, http: httpx.AsyncClient) -> dict[str, Any]:
+        """/healthz latency and cheap-query throughput, quiet and while attackers send
+        fragment bombs (without a token) and over-budget queries as fast as answered."""
+        api = self.client(http)
+        health_url = self.api_url.rsplit("/graphql", 1)[0] + "/healthz"
+        seconds, concurrency = self.size.attack_seconds, self.size.concurrency
+
+        async def cheap() -> None:
+            await api.data(self.user("reader", 0), CHEAP)
+
+        async def health() -> None:
+            response = await http.get(health_url)
+            if response.status_code != 200:
+                raise GraphQLFailure(f"/healthz answered {response.status_code}")
+
+        async def measure() -> dict[str, Any]:
+            cheap_load, health_load = await asyncio.gather(
+                load(seconds, concurrency, cheap), load(seconds, 1, health)
+            )
+            return {"cheap_query": cheap_load, "healthz": health_load}
+
+        quiet = await measure()
+        answers: dict[str, int] = {}
+        stop = asyncio.Event()
+
+        async def attacker(user: str | None, query: str) -> None:
+            while not stop.is_set():
+                try:
+                    response = await api.post(user, query)
+                    body = response.json() if response.status_code == 200 else {}
+                    codes = [e["extensions"]["code"] for e in body.get("errors", [])]
+                    key = f"{response.status_code} {','.join(sorted(set(codes)))}".strip()
+                except httpx.HTTPError as error:
+                    key = type(error).__name__
+                answers[key] = answers.get(key, 0) + 1
+
+        attackers = [
+            asyncio.create_task(attacker(user, query))
+            for _ in range(self.size.attackers)
+            for user, query in ((None, fragment_bomb()), (self.user("reader", 1), costly_query()))
+        ]
+        try:
+            attacked = await measure()
+        finally:
+            stop.set()
+            await asyncio.gather(*attackers)
+        return {
+            "attackers": len(attackers),
+            "quiet": quiet,
+            "under_attack": attacked,
+            "attack_answers": answers,
+            "healthz_p99_ratio": ratio(attacked["healthz"]["p99_ms"], quiet["healthz"]["p99_ms"]),
+            "cheap_rps_ratio": ratio(attacked["cheap_query"]["rps"], quiet["cheap_query"]["rps"]),
+        }
 
     # -- write -------------------------------------------------------------------------
 
@@ -522,6 +603,7 @@ async def run_bench(
         parts = await Parts.build(stores, api_settings)
         report["read"] = await bench.read(parts, http)
         report["write"] = await bench.write(parts, http)
+        report["attack"] = await bench.attack(http)
     own_settings = bench.own_settings()
     async with open_stores(own_settings) as own_stores:
         own = await Parts.build(own_stores, own_settings)
@@ -613,6 +695,22 @@ def render(report: dict[str, Any]) -> None:
         f"{celebrities['1x_threshold']['worker_ms_per_post_p50']} ms at 1x the threshold, "
         f"{celebrities['10x_threshold']['worker_ms_per_post_p50']} ms at 10x"
     )
+    attack = report["attack"]
+    table = Table(title=f"Under attack ({attack['attackers']} attackers)")
+    for column in ("figure", "quiet", "under attack", "ratio"):
+        table.add_column(column)
+    quiet, attacked = attack["quiet"], attack["under_attack"]
+    table.add_row(
+        "/healthz p99 ms", str(quiet["healthz"]["p99_ms"]),
+        str(attacked["healthz"]["p99_ms"]), str(attack["healthz_p99_ratio"]),
+    )  # fmt: skip
+    table.add_row(
+        "cheap query req/s", str(quiet["cheap_query"]["rps"]),
+        str(attacked["cheap_query"]["rps"]), str(attack["cheap_rps_ratio"]),
+    )  # fmt: skip
+    console.print(table)
+    console.print(f"Attack answers: {attack['attack_answers']}")
+
     table = Table(title="Targets")
     for column in ("target", "value", "met"):
         table.add_column(column)

@@ -42,6 +42,12 @@ async def test_the_tiny_bench_produces_a_complete_report(
     assert fanout["ceiling_b_raw_zadd"]["zadd_per_s"] > 0
     assert report["memory"]["bytes_per_entry"] > 0
     assert report["celebrities"]["10x_threshold"]["friends"] == 200
+    attack = report["attack"]
+    for phase in ("quiet", "under_attack"):
+        assert attack[phase]["healthz"]["errors"] == 0
+        assert attack[phase]["cheap_query"]["errors"] == 0
+    # Every attack was refused as a bad request, none ran.
+    assert set(attack["attack_answers"]) == {"200 BAD_USER_INPUT"}
     targets = report["targets"]
     assert len(targets) == 5
     for target in targets.values():
