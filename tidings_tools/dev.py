@@ -45,6 +45,37 @@ class Stop:
         self.requested = True
 
 
+def supervise(children: list[devstack.ChildProcess], stop: "Stop") -> None:
+    """Until stopped: a child that exits is started again, after a pause that grows
+    while it keeps failing (1 s, 2 s, 4 s... up to 30 s), and it is said so."""
+    pauses = {child.name: 1.0 for child in children}
+    restart_at: dict[str, float] = {}
+    up_since = {child.name: time.monotonic() for child in children}
+    while not stop.requested:
+        now = time.monotonic()
+        for child in children:
+            if child.running():
+                if now - up_since[child.name] > 60:
+                    pauses[child.name] = 1.0  # it has recovered: forget its failures
+                continue
+            if child.name not in restart_at:
+                pause = pauses[child.name]
+                print(
+                    f"{child.name} exited (code {child.process.returncode}); restarting it "
+                    f"in {pause:.0f}s. See {child.log_path}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                restart_at[child.name] = now + pause
+                pauses[child.name] = min(30.0, pause * 2)
+            elif now >= restart_at[child.name]:
+                del restart_at[child.name]
+                child.restart()
+                up_since[child.name] = now
+                print(f"{child.name} restarted", file=sys.stderr, flush=True)
+        time.sleep(0.2)
+
+
 def run_dev(settings: Settings) -> int:
     data_dir = settings.data_dir
     env = dict(os.environ)
@@ -77,11 +108,7 @@ def run_dev(settings: Settings) -> int:
             "Ctrl-C stops everything.",
             flush=True,
         )
-        while not stop.requested:
-            if exited := [child for child in apps + servers if not child.running()]:
-                print(f"{exited[0].name} exited; see {exited[0].log_path}", file=sys.stderr)
-                return 1
-            time.sleep(0.2)
+        supervise(apps + servers, stop)
         return 0
     finally:
         # Readers and writers first, so nothing is mid-write when the stores stop.

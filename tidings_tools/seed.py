@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pymongo.errors import BulkWriteError
+from redis.exceptions import ResponseError
 from rich.progress import Progress
 
 from tidings.app.settings import Settings
@@ -159,6 +160,10 @@ async def seed(
             written += size
             if progress and posts_task is not None:
                 progress.advance(posts_task, size)
+        # The graph went in as queries; rewritten, the AOF holds it as an RDB image
+        # that the next start loads in seconds instead of replaying every query.
+        with contextlib.suppress(ResponseError):
+            await stores.redis.bgrewriteaof()
     return {
         "users": plan.users + plan.celebrities,
         "friendships": edges,

@@ -130,4 +130,8 @@ async def test_nobody_can_name_another_user_to_read_or_act_as(api: Api) -> None:
     assert fields["timeline"] == {"first", "after"}
     [live] = schema["__schema"]["subscriptionType"]["fields"]
     assert (live["name"], live["args"]) == ("timelinePost", [])
-    assert {f["name"] for f in schema["__type"]["inputFields"]} == {"body", "client"}
+    assert {f["name"] for f in schema["__type"]["inputFields"]} == {
+        "body",
+        "client",
+        "idempotencyKey",
+    }

@@ -5,7 +5,15 @@ from typing import Any
 import pytest
 
 from tests.app.conftest import Api
-from tests.app.scenario import REMOVE, TIMELINE, befriend, post, timeline_ids, wait_for_post
+from tests.app.scenario import (
+    REMOVE,
+    TIMELINE,
+    befriend,
+    post,
+    timeline_ids,
+    wait_for_post,
+    wait_until_cached,
+)
 from tidings.stores.graph import FriendGraph
 from tidings.stores.posts import PostStore
 
@@ -129,13 +137,15 @@ async def test_viewer_user_post_and_posts(api: Api) -> None:
     }
 
 
-async def test_a_page_costs_one_post_query_and_one_graph_query(
+async def test_a_page_costs_one_post_query_and_one_graph_query_then_none_warm(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for friend in ("bob", "carol"):
         await befriend(api, "alice", friend)
+    await timeline_ids(api, "alice")
     ids = [(await post(api, author, "x"))["id"] for author in ["bob", "carol"] * 10]
-    await wait_for_post(api, "alice", ids[-1])
+    # Watched in Redis, not through the API, so its post cache stays cold.
+    await wait_until_cached(api, "alice", ids[-1])
 
     post_batches: list[int] = []
     graph_batches: list[int] = []
@@ -158,3 +168,6 @@ async def test_a_page_costs_one_post_query_and_one_graph_query(
     assert len(data["timeline"]["edges"]) == 20
     assert post_batches == [20]
     assert graph_batches == [2]
+    again = await api.data("alice", TIMELINE, {"first": 20})
+    assert again == data
+    assert post_batches == [20]  # every post from the process's cache

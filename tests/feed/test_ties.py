@@ -54,8 +54,11 @@ async def test_a_build_that_raced_a_change_is_dropped(
         stores.graph.friends_page = real  # type: ignore[method-assign]
     assert answer == [NOBODY]  # the stale build was not used
     assert await ties.ties("viewer", ["a"]) == [NOBODY]
-    leftovers = [key async for key in stores.redis.scan_iter(match=f"{keys.namespace}:*:new:*")]
-    assert leftovers == []
+    for pattern in (
+        keys.friend_set("viewer", building="*"),
+        keys.mute_set("viewer", building="*"),
+    ):
+        assert [key async for key in stores.redis.scan_iter(match=pattern)] == []
 
 
 async def test_concurrent_first_reads_agree(stores: Stores, ties: TieCache) -> None:

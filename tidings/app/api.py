@@ -5,6 +5,7 @@ resolvers call, registers their metrics and starts the live hub; shutdown
 undoes that in reverse. Nothing is built at import time.
 """
 
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
@@ -27,10 +28,12 @@ from tidings.app.probes import Readiness, health, readiness
 from tidings.app.settings import Settings
 from tidings.app.sockets import SocketPolicy
 from tidings.app.stores import open_stores, prepare_schemas
+from tidings.feed.backoff import with_retries
 from tidings.feed.cursor import CursorCodec
 from tidings.feed.keys import Keys
 from tidings.feed.live import LiveHub
 from tidings.feed.live_timeline import LiveTimeline
+from tidings.feed.post_cache import PostCache
 from tidings.feed.ranking import Chronological, Ranker, RemoteRanker
 from tidings.resolvers.context import Backends
 from tidings.schema.schema import build_schema
@@ -43,12 +46,20 @@ class AppState(TypedDict):
 
 @asynccontextmanager
 async def api_process(
-    settings: Settings, cursors: CursorCodec, gate: LoadGate, sockets: SocketPolicy
+    settings: Settings,
+    cursors: CursorCodec,
+    gate: LoadGate,
+    answered: Counter[str],
 ) -> AsyncIterator[AppState]:
     """Everything one API process runs, from startup to shutdown."""
     async with AsyncExitStack() as stack:
         stores = await stack.enter_async_context(open_stores(settings))
-        await prepare_schemas(stores, settings)
+        # An API starting while a store restarts waits for it, within bounds.
+        await with_retries(
+            "schema set-up",
+            lambda: prepare_schemas(stores, settings),
+            give_up_after=settings.startup_seconds,
+        )
         keys = Keys(settings.namespace)
         celebrities = components.celebrities(stores, settings, keys)
 
@@ -59,15 +70,23 @@ async def api_process(
         home = components.home_timeline(
             stores, settings, keys, celebrity_cache=celebrities, ranker=ranker
         )
-        posting = await components.post_service(stores, settings, keys)
+        posting = await with_retries(
+            "post id lease",
+            lambda: components.post_service(stores, settings, keys),
+            give_up_after=settings.startup_seconds,
+        )
         friendships = components.friendships(stores, settings, keys, celebrities)
+        ties = components.tie_cache(stores, settings, keys)
+        post_cache = PostCache(settings.post_cache_entries, settings.post_cache_seconds)
         hub = LiveHub(
             stores.redis,
             keys,
             stores.posts,
+            post_cache,
             capacity=settings.live_buffer,
             presence_seconds=settings.live_presence_seconds,
         )
+        posting.on_deleted = hub.announce_deleted
         live = LiveTimeline(
             home, celebrities, hub, celebrity_refresh_seconds=settings.celebrity_cache_seconds
         )
@@ -114,8 +133,31 @@ async def api_process(
                     "GraphQL requests answered 503 because too many were in flight",
                     lambda: gate.shed,
                 ),
+                ("tidings_post_cache_hits", "Posts found in the process", lambda: post_cache.hits),
+                (
+                    "tidings_post_cache_misses",
+                    "Posts the process had to ask MongoDB for",
+                    lambda: post_cache.misses,
+                ),
+                ("tidings_tie_cache_builds", "Friend and mute sets built", lambda: ties.builds),
+                (
+                    "tidings_unavailable_answers",
+                    "GraphQL errors answered UNAVAILABLE: a store was down",
+                    lambda: answered["UNAVAILABLE"],
+                ),
+                (
+                    "tidings_timeline_pulled_pages",
+                    "Pages read from the graph and MongoDB because Redis was down",
+                    lambda: home.pulled_pages,
+                ),
+                (
+                    "tidings_timeline_partial_pages",
+                    "Pages missing posts (celebrities', uncached) because MongoDB was down",
+                    lambda: home.partial_pages,
+                ),
             ]
         )
+        metrics.breakers(stores.breakers)
         if settings.api_metrics_port:
             stack.callback(metrics.serve(settings.host, settings.api_metrics_port))
 
@@ -130,7 +172,8 @@ async def api_process(
                 cursors=cursors,
                 posts=stores.posts,
                 graph=stores.graph,
-                ties=components.tie_cache(stores, settings, keys),
+                ties=ties,
+                post_cache=post_cache,
             ),
             "readiness": {
                 "redis": stores.redis.ping,
@@ -157,7 +200,7 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[AppState]:
-        async with api_process(settings, cursors, gate, sockets) as state:
+        async with api_process(settings, cursors, gate, schema.codes) as state:
             yield state
 
     schema = build_schema(

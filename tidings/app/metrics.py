@@ -5,7 +5,7 @@ Prometheus); a collector reads them at scrape time. Latencies are histograms fed
 through small hooks.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from prometheus_client import (
     CollectorRegistry,
@@ -14,8 +14,10 @@ from prometheus_client import (
     generate_latest,
     start_http_server,
 )
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from tidings.stores.breaker import Breaker, BreakerState
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
@@ -33,12 +35,42 @@ class AttributeCounters(Collector):
             yield CounterMetricFamily(name, help_text, value=value())
 
 
+class BreakerStates(Collector):
+    """Each store's breaker: open or not, how often it opened, calls it refused."""
+
+    def __init__(self, breakers: Sequence[Breaker]) -> None:
+        self._breakers = list(breakers)
+
+    def collect(self) -> Iterable[GaugeMetricFamily | CounterMetricFamily]:
+        state = GaugeMetricFamily(
+            "tidings_store_breaker_open",
+            "1 while a store's breaker fails calls at once",
+            labels=["store"],
+        )
+        trips = CounterMetricFamily(
+            "tidings_store_breaker_trips", "Times a store's breaker opened", labels=["store"]
+        )
+        rejected = CounterMetricFamily(
+            "tidings_store_calls_refused",
+            "Store calls failed at once, UNAVAILABLE, while the breaker was open",
+            labels=["store"],
+        )
+        for breaker in self._breakers:
+            state.add_metric([breaker.store], float(breaker.state is not BreakerState.CLOSED))
+            trips.add_metric([breaker.store], breaker.trips)
+            rejected.add_metric([breaker.store], breaker.rejected)
+        yield from (state, trips, rejected)
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
 
     def counters(self, counters: Iterable[tuple[str, str, Callable[[], float]]]) -> None:
         self.registry.register(AttributeCounters(counters))
+
+    def breakers(self, breakers: Sequence[Breaker]) -> None:
+        self.registry.register(BreakerStates(breakers))
 
     def latency(self, name: str, help_text: str) -> Histogram:
         return Histogram(name, help_text, buckets=_LATENCY_BUCKETS, registry=self.registry)

@@ -19,6 +19,15 @@ class Settings(BaseSettings):
     # TIDINGS_REDIS_URL names one node of a Redis Cluster.
     redis_cluster: bool = False
     graph_url: str = "falkordb://127.0.0.1:6379/tidings"
+    # Every store call's deadline; a store that fails this many calls in a row is
+    # left alone (calls fail at once, UNAVAILABLE) for the cool-down, then probed.
+    store_timeout_seconds: float = Field(default=2.0, gt=0)
+    breaker_failures: int = Field(default=3, gt=0)
+    breaker_cool_down_seconds: float = Field(default=2.0, gt=0)
+    # A process starting while a store is down retries this long, then gives up.
+    startup_seconds: float = Field(default=60, gt=0)
+    # Bulk loads by tools (seed, bench) and schema set-up get this much instead.
+    bulk_timeout_seconds: float = Field(default=120.0, gt=0)
     # Prefixes every Redis key and names the MongoDB database and the graph when
     # their URLs do not, so several deployments (or test runs) can share servers.
     namespace: str = Field(default="tidings", pattern=r"^[A-Za-z0-9_-]{1,32}$")
@@ -36,6 +45,9 @@ class Settings(BaseSettings):
     # at the threshold must not make the worker backfill every time.
     celebrity_hysteresis: float = Field(default=0.8, gt=0, le=1)
     celebrity_cache_seconds: int = Field(default=60, gt=0)
+    # Posts kept per API process (posts never change; deletes evict everywhere).
+    post_cache_entries: int = Field(default=50_000, ge=0)
+    post_cache_seconds: float = Field(default=600, gt=0)
     # How long a user's cached friend and mute sets live; any change drops them at once.
     ties_cache_seconds: int = Field(default=3_600, gt=0)
     timeline_max: int = Field(default=800, gt=0)
@@ -52,6 +64,9 @@ class Settings(BaseSettings):
     fanout_batch: int = Field(default=32, gt=0)
     fanout_claim_idle_ms: int = Field(default=30_000, gt=0)
     fanout_max_attempts: int = Field(default=5, gt=0)
+    # Clear a post's outbox mark only once Redis has its deliveries on disk
+    # (WAITAOF). Needs appendonly; switch off for a Redis without an AOF.
+    fanout_wait_for_disk: bool = True
     # A post not fanned out this long after it was accepted is enqueued again.
     outbox_deadline_seconds: float = Field(default=60, gt=0)
     outbox_sweep_seconds: float = Field(default=10, gt=0)

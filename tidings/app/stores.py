@@ -15,6 +15,7 @@ from pymongo.uri_parser import parse_uri
 from redis.asyncio import Redis
 
 from tidings.app.settings import Settings
+from tidings.stores.breaker import Breaker
 from tidings.stores.graph import FriendGraph
 from tidings.stores.posts import PostStore
 from tidings.stores.redis import connect_redis
@@ -26,6 +27,8 @@ class Stores:
     mongo: AsyncMongoClient[dict[str, Any]]
     posts: PostStore
     graph: FriendGraph
+    # One per store, for metrics: their states and how often they failed fast.
+    breakers: tuple[Breaker, ...] = ()
 
 
 def mongo_database_name(uri: str, default: str) -> str:
@@ -37,17 +40,19 @@ def graph_name(url: str, default: str) -> str:
     return path or default
 
 
-def connect_graph(url: str, namespace: str) -> FriendGraph:
+def connect_graph(
+    url: str, namespace: str, breaker: Breaker | None = None, bulk_deadline: float = 120.0
+) -> FriendGraph:
     """The adapter that `url` names. Call only where the graph's lifetime is owned."""
     scheme = urlsplit(url).scheme
     if scheme in {"falkordb", "falkor", "redis"}:
         from tidings.stores.falkordb_graph import FalkorDBGraph
 
-        return FalkorDBGraph.from_url(url, graph_name(url, namespace))
+        return FalkorDBGraph.from_url(url, graph_name(url, namespace), breaker, bulk_deadline)
     if scheme.split("+")[0] in {"neo4j", "bolt"}:
         from tidings.stores.neo4j_graph import Neo4jGraph
 
-        return Neo4jGraph.from_url(url, namespace)
+        return Neo4jGraph.from_url(url, namespace, breaker, bulk_deadline)
     raise ValueError(
         f"Unsupported graph URL scheme {scheme!r}; use falkordb://host:port/graph, "
         "neo4j://host:port[/database] or bolt://host:port[/database]"
@@ -56,15 +61,41 @@ def connect_graph(url: str, namespace: str) -> FriendGraph:
 
 @asynccontextmanager
 async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
-    """Clients for every store; connections open lazily, on first use."""
-    redis = connect_redis(settings.redis_url, cluster=settings.redis_cluster)
-    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        settings.mongo_uri, tz_aware=True, serverSelectionTimeoutMS=10_000
+    """Clients for every store; connections open lazily, on first use.
+
+    Every call to a store has a deadline (TIDINGS_STORE_TIMEOUT_SECONDS) and goes
+    through that store's circuit breaker, so a store that hangs or is down costs a
+    request one deadline at most, then microseconds, and a coded UNAVAILABLE.
+    """
+    timeout = settings.store_timeout_seconds
+    bulk = max(timeout, settings.bulk_timeout_seconds)
+
+    def breaker(store: str) -> Breaker:
+        return Breaker(
+            store,
+            deadline=timeout,
+            threshold=settings.breaker_failures,
+            cool_down=settings.breaker_cool_down_seconds,
+        )
+
+    breakers = (breaker("redis"), breaker("mongodb"), breaker("graph"))
+    redis = connect_redis(
+        settings.redis_url,
+        cluster=settings.redis_cluster,
+        breaker=breakers[0],
+        timeout=timeout,
     )
-    graph = connect_graph(settings.graph_url, settings.namespace)
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        settings.mongo_uri,
+        tz_aware=True,
+        serverSelectionTimeoutMS=int(timeout * 1000),
+        connectTimeoutMS=int(timeout * 1000),
+    )
+    graph = connect_graph(settings.graph_url, settings.namespace, breakers[2], bulk)
     try:
         database = mongo[mongo_database_name(settings.mongo_uri, settings.namespace)]
-        yield Stores(redis=redis, mongo=mongo, posts=PostStore(database), graph=graph)
+        posts = PostStore(database, breakers[1], bulk_deadline=bulk)
+        yield Stores(redis=redis, mongo=mongo, posts=posts, graph=graph, breakers=breakers)
     finally:
         await graph.close()
         await mongo.close()

@@ -22,6 +22,7 @@ from tidings.app import components
 from tidings.app.metrics import Metrics
 from tidings.app.settings import Settings
 from tidings.app.stores import Stores, open_stores, prepare_schemas
+from tidings.feed.backoff import with_retries
 from tidings.feed.fanout import Fanout, FanoutWorker
 from tidings.feed.keys import Keys
 from tidings.feed.live import Announcer
@@ -61,10 +62,15 @@ async def worker_process(settings: Settings) -> AsyncIterator[WorkerProcess]:
     """Everything one worker process runs, from startup to shutdown."""
     async with AsyncExitStack() as stack:
         stores = await stack.enter_async_context(open_stores(settings))
-        await prepare_schemas(stores, settings)
         keys = Keys(settings.namespace)
         queue = components.fanout_queue(stores, settings, keys)
-        await queue.ensure_group()
+
+        async def prepare() -> None:
+            await prepare_schemas(stores, settings)
+            await queue.ensure_group()
+
+        # A worker starting while a store restarts waits for it.
+        await with_retries("worker start-up", prepare, give_up_after=settings.startup_seconds)
         worker = FanoutWorker(
             queue,
             build_fanout(stores, settings, keys),
@@ -79,6 +85,11 @@ async def worker_process(settings: Settings) -> AsyncIterator[WorkerProcess]:
                 retry_after=timedelta(seconds=settings.outbox_deadline_seconds),
             ),
             sweep_every=settings.outbox_sweep_seconds,
+            # Blocking reads return within the store deadline, so they never trip it.
+            block_ms=int(settings.store_timeout_seconds * 500),
+            # One server with an AOF: settle only deliveries on disk (WAITAOF). A
+            # cluster would need a wait per primary: not done, see the README.
+            wait_for_disk=settings.fanout_wait_for_disk and not settings.redis_cluster,
         )
 
         metrics = Metrics()

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
+from tidings.feed.backoff import Backoff
 from tidings.feed.celebrities import Celebrities
 from tidings.feed.friend_lists import friend_chunks, reader_chunks
 from tidings.feed.ids import post_id_time
@@ -15,6 +16,7 @@ from tidings.feed.live import Announcer
 from tidings.feed.outbox import OutboxSweeper
 from tidings.feed.queue import FanoutJob, FanoutQueue, JobKind
 from tidings.feed.timeline import TimelineStore
+from tidings.stores.breaker import StoreUnavailable
 from tidings.stores.graph import FriendGraph
 from tidings.stores.posts import PostStore
 
@@ -70,9 +72,9 @@ class Fanout:
             return await self._backfill(job.author_id)
         return await self.deliver(job)
 
-    async def settle(self, jobs: list[FanoutJob]) -> None:
+    async def settle(self, post_ids: list[int]) -> None:
         """Clears the outbox mark of every delivered post, in one write."""
-        await self._posts.mark_fanned_out([job.post_id for job in jobs if job.kind is JobKind.POST])
+        await self._posts.mark_fanned_out(post_ids)
 
     async def deliver(self, job: FanoutJob) -> int:
         """Pushes a new post to its author and, unless a celebrity's, to active friends."""
@@ -119,6 +121,62 @@ class Fanout:
         return friend_chunks(self._graph, user_id, self._chunk_size)
 
 
+class Settler:
+    """Clears posts' outbox marks only once Redis has their deliveries on disk.
+
+    Redis writes its AOF to disk once a second: a crash loses the last second of
+    writes. A cleared mark would then leave a delivery nobody redoes. So marks are
+    cleared after WAITAOF confirms the deliveries are written, in the background,
+    one wait covering every post delivered meanwhile: fan-out never waits for the
+    disk. Until then a mark stays, and a crash only means the outbox sweeper
+    enqueues the post again, which changes nothing.
+    """
+
+    def __init__(
+        self, fanout: Fanout, queue: FanoutQueue, *, wait_for_disk: bool, disk_wait_ms: int
+    ) -> None:
+        self._fanout = fanout
+        self._queue = queue
+        self._wait_for_disk = wait_for_disk
+        # Within the store's deadline, so a slow disk never trips the breaker.
+        self._disk_wait_ms = disk_wait_ms
+        self._delivered: list[int] = []
+        self._ready = asyncio.Event()
+
+    def delivered(self, post_ids: list[int]) -> None:
+        if post_ids:
+            self._delivered += post_ids
+            self._ready.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        backoff = Backoff()
+        while not (stop.is_set() and not self._delivered):
+            if not self._delivered:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._ready.wait(), 0.5)
+                self._ready.clear()
+                continue
+            batch, self._delivered = self._delivered, []
+            try:
+                if self._wait_for_disk and not await self._queue.wait_for_disk(
+                    timeout_ms=self._disk_wait_ms
+                ):
+                    if stop.is_set():
+                        return  # shutting down: the marks stay, the sweeper redoes these
+                    # Not on disk yet (the AOF is synced once a second): wait again,
+                    # with whatever is delivered meanwhile.
+                    self._delivered = batch + self._delivered
+                    continue
+                await self._fanout.settle(batch)
+                backoff.reset()
+            except Exception as error:  # the marks stay; the sweeper redoes these posts
+                log.warning("could not settle %d posts: %r", len(batch), error)
+                if stop.is_set():
+                    return
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), backoff.next_delay())
+
+
 class FanoutWorker:
     """Reads the queue in a consumer group until asked to stop."""
 
@@ -133,7 +191,7 @@ class FanoutWorker:
         sweeper: OutboxSweeper | None = None,
         sweep_every: float = 10.0,
         block_ms: int = 1_000,
-        retry_delay: float = 1.0,
+        wait_for_disk: bool = False,
     ) -> None:
         self._queue = queue
         self._fanout = fanout
@@ -143,13 +201,25 @@ class FanoutWorker:
         self._sweeper = sweeper
         self._sweep_every = sweep_every
         self._block_ms = block_ms
-        self._retry_delay = retry_delay
+        self._backoff = Backoff()
+        self._settler = Settler(
+            fanout, queue, wait_for_disk=wait_for_disk, disk_wait_ms=max(1, block_ms)
+        )
         self.delivered = 0
         self.failed = 0
         # Seconds from a post's creation to the end of its fan-out, for a histogram.
         self.on_delivered: Callable[[float], None] = lambda _lag: None
 
     async def run(self, stop: asyncio.Event) -> None:
+        settled = asyncio.Event()
+        settling = asyncio.create_task(self._settler.run(settled), name="fanout-settler")
+        try:
+            await self._run(stop)
+        finally:
+            settled.set()  # settles what was delivered, then returns
+            await settling
+
+    async def _run(self, stop: asyncio.Event) -> None:
         await self._queue.ensure_group()
         next_claim = next_sweep = 0.0
         while not stop.is_set():
@@ -168,13 +238,19 @@ class FanoutWorker:
                 if not jobs:
                     jobs = await self._queue.read(self._consumer, self._batch, self._block_ms)
                 await self._process(jobs)
+                self._backoff.reset()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                # Unacknowledged messages stay pending and are claimed again later.
-                log.exception("fan-out batch failed; retrying in %.1fs", self._retry_delay)
+            except Exception as error:
+                # A store is down or restarting: wait it out, longer each time, and
+                # never exit. Unacknowledged messages stay pending, claimed later.
+                delay = self._backoff.next_delay()
+                if isinstance(error, StoreUnavailable):
+                    log.warning("fan-out paused: %s; retrying in %.1fs", error, delay)
+                else:
+                    log.exception("fan-out batch failed; retrying in %.1fs", delay)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self._retry_delay)
+                    await asyncio.wait_for(stop.wait(), delay)
 
     async def _process(self, jobs: list[FanoutJob]) -> None:
         done: list[FanoutJob] = []
@@ -193,5 +269,5 @@ class FanoutWorker:
                 self.on_delivered((datetime.now(UTC) - post_id_time(job.post_id)).total_seconds())
         # Acknowledge only after the timeline writes: a crash before this line
         # means the jobs run again, which is harmless.
-        await self._fanout.settle(done)
         await self._queue.ack([job.message_id for job in done])
+        self._settler.delivered([job.post_id for job in done if job.kind is JobKind.POST])

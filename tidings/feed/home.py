@@ -16,6 +16,7 @@ from tidings.feed.lookup import ReadLookup
 from tidings.feed.ranking import Ranker
 from tidings.feed.timeline import TimelineRead, TimelineStore
 from tidings.feed.visibility import visible
+from tidings.stores.breaker import StoreUnavailable
 from tidings.stores.graph import FriendGraph
 from tidings.stores.posts import PostDocument
 
@@ -64,6 +65,9 @@ class HomeTimeline:
         self._rebuild_lock_ms = rebuild_lock_ms
         self.rebuilds = 0
         self.celebrity_merges = 0
+        # Pages answered in a degraded way while a store was down.
+        self.pulled_pages = 0
+        self.partial_pages = 0
         # Seconds one page took to assemble, for a latency histogram.
         self.on_read: Callable[[float], None] = lambda _seconds: None
 
@@ -79,11 +83,39 @@ class HomeTimeline:
         longer a friend (a fan-out that raced the end of a friendship, a stale
         celebrity list) or whom the viewer muted, are left out, not shown as holes."""
         started = time.perf_counter()
-        ids, has_next = await self.page_ids(viewer_id, before, first, lookup)
-        shown = await visible(viewer_id, await lookup.posts(ids), lookup, timeline=True)
+        try:
+            ids, has_next = await self.page_ids(viewer_id, before, first, lookup)
+        except StoreUnavailable as outage:
+            if outage.store != "redis":
+                raise
+            # No timelines: read the way a pure pull feed would, from the graph and
+            # MongoDB. Slower, and the same posts under the same cursors.
+            self.pulled_pages += 1
+            ids, has_next = await self._pulled(viewer_id, before, first, lookup)
+        shown = await visible(viewer_id, await self._hydrated(ids, lookup), lookup, timeline=True)
         posts = await self._ranker.rank(viewer_id, [post for post in shown if post is not None])
         self.on_read(time.perf_counter() - started)
         return TimelinePage(posts, has_next, ids[-1] if ids else None)
+
+    async def _pulled(
+        self, viewer_id: str, before: int | None, first: int, lookup: ReadLookup
+    ) -> tuple[list[int], bool]:
+        wanted = check_page_size(first) + 1
+        authors = [viewer_id, *await friend_ids(self._graph, viewer_id)]
+        found = [post.id for post in await lookup.recent(authors, before, wanted)]
+        return found[:first], len(found) > first
+
+    async def _hydrated(self, ids: list[int], lookup: ReadLookup) -> list[PostDocument | None]:
+        """The posts, from the process's cache alone if MongoDB is down."""
+        try:
+            return await lookup.posts(ids)
+        except StoreUnavailable as outage:
+            cached = lookup.cached_posts(ids)
+            if outage.store != "mongodb" or (ids and not cached):
+                raise
+            # A page of what this process holds beats no page: the rest is left out.
+            self.partial_pages += 1
+            return [cached.get(post_id) for post_id in ids]
 
     async def page_ids(
         self, viewer_id: str, before: int | None, first: int, lookup: ReadLookup
@@ -101,11 +133,24 @@ class HomeTimeline:
             # just below the oldest cached entry, back to the retention horizon.
             floor = cached.post_ids[-1] if cached.post_ids else before
             authors = [viewer_id, *await friend_ids(self._graph, viewer_id)]
-            older = await lookup.recent(authors, floor, wanted - len(cached.post_ids))
+            try:
+                older = await lookup.recent(authors, floor, wanted - len(cached.post_ids))
+            except StoreUnavailable as outage:
+                if outage.store != "mongodb" or not cached.post_ids:
+                    raise
+                # The cached part is a page; what lies below it waits for MongoDB,
+                # and the cursor says there may be more.
+                self.partial_pages += 1
+                return cached.post_ids[:first], True
             candidates.update(post.id for post in older)
         if celebrities:
             self.celebrity_merges += 1
-            pulled = await lookup.recent(celebrities, before, wanted)
+            try:
+                pulled = await lookup.recent(celebrities, before, wanted)
+            except StoreUnavailable:
+                # MongoDB is down: the pushed part alone is still a page.
+                self.partial_pages += 1
+                pulled = []
             candidates.update(post.id for post in pulled)
         ordered = sorted(candidates, reverse=True)[:wanted]
         return ordered[:first], len(ordered) > first

@@ -75,9 +75,9 @@ class Keys:
         return f"{self.namespace}:celebrity:{hash_tag(author_id)}"
 
     @property
-    def hub_channel(self) -> str:
-        """A channel of each API process's own, so its pub/sub connection always exists."""
-        return f"{self.namespace}:hub"
+    def deleted_posts_channel(self) -> str:
+        """Ids of deleted posts, for every API process to drop from its post cache."""
+        return f"{self.namespace}:deleted"
 
     # -- process-wide ------------------------------------------------------------------
 
@@ -93,6 +93,11 @@ class Keys:
     def failures(self) -> str:
         """Last error of each message that failed, by message id."""
         return f"{self.namespace}:{{fanout}}:failures"
+
+    @property
+    def durability_marker(self) -> str:
+        """Written before WAITAOF, so the wait covers every write before it."""
+        return f"{self.namespace}:{{fanout}}:disk"
 
     @property
     def outbox_sweep_lock(self) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from tidings.feed.keys import Keys
+from tidings.feed.post_cache import PostCache
 from tidings.stores.posts import PostDocument, PostStore
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class LiveHub:
         redis: "Redis",
         keys: Keys,
         posts: PostStore,
+        cache: PostCache,
         *,
         capacity: int,
         presence_seconds: int,
@@ -86,6 +88,7 @@ class LiveHub:
         self._redis = redis
         self._posts = posts
         self._keys = keys
+        self._cache = cache
         self._capacity = capacity
         self._presence_seconds = presence_seconds
         self._pubsub = redis.pubsub(ignore_subscribe_messages=True)
@@ -97,8 +100,9 @@ class LiveHub:
         self.dropped = 0
 
     async def start(self) -> None:
-        # A channel of our own, so the pub/sub connection exists before any listener.
-        await self._pubsub.subscribe(self._keys.hub_channel)
+        # Always subscribed: deletes evict the post cache. It also means the pub/sub
+        # connection exists before any listener.
+        await self._pubsub.subscribe(self._keys.deleted_posts_channel)
         self._tasks = [
             asyncio.create_task(self._dispatch(), name="live-dispatch"),
             asyncio.create_task(self._refresh_presence(), name="live-presence"),
@@ -186,10 +190,25 @@ class LiveHub:
             message = await self._pubsub.get_message(timeout=0)
         return announced
 
+    async def announce_deleted(self, post_id: int) -> None:
+        """Evicts a deleted post here at once, and in every other API process."""
+        self._cache.evict(post_id)
+        await self._redis.publish(self._keys.deleted_posts_channel, str(post_id))
+
     async def _deliver(self, announced: list[tuple[str, int]]) -> None:
+        deleted = self._keys.deleted_posts_channel
+        for channel, post_id in announced:
+            if channel == deleted:
+                self._cache.evict(post_id)
+        announced = [(channel, post_id) for channel, post_id in announced if channel != deleted]
         # One lookup per post for the whole process, not one per subscriber: a
         # celebrity's post reaches thousands of sockets here at once.
-        found = await self._posts.get_many(sorted({post_id for _, post_id in announced}))
+        wanted = sorted({post_id for _, post_id in announced})
+        found = self._cache.get_many(wanted)
+        if missing := [post_id for post_id in wanted if post_id not in found]:
+            fetched = await self._posts.get_many(missing)
+            self._cache.put_many(fetched.values())
+            found.update(fetched)
         for channel, post_id in announced:
             post = found.get(post_id)
             if post is None:  # deleted meanwhile: nothing to show

@@ -28,6 +28,10 @@ class ReadLookup(Protocol):
         """How the viewer stands with each of these users, in order."""
         ...
 
+    def cached_posts(self, ids: Sequence[int]) -> dict[int, PostDocument]:
+        """Those of these posts this process holds, asking no store."""
+        ...
+
 
 class StoreLookup:
     """The port straight on the stores: one query per call, nothing batched or cached."""
@@ -47,3 +51,6 @@ class StoreLookup:
 
     async def relations(self, viewer_id: str, user_ids: Sequence[str]) -> list[Relation]:
         return await self._graph.relations(viewer_id, user_ids)
+
+    def cached_posts(self, ids: Sequence[int]) -> dict[int, PostDocument]:
+        return {}

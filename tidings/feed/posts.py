@@ -1,16 +1,22 @@
 """Accepting a post: validate, store durably, then queue its fan-out."""
 
+import logging
 import unicodedata
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from tidings.feed.errors import BadUserInput, NotFound
 from tidings.feed.ids import PostIdGenerator, post_id_time
 from tidings.feed.queue import FanoutQueue, JobKind
 from tidings.feed.rate_limit import RateLimiter
+from tidings.stores.breaker import StoreUnavailable
 from tidings.stores.posts import PostDocument, PostIdTaken, PostStore
+
+log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_024
 MAX_CLIENT_CHARS = 64
+MAX_IDEMPOTENCY_KEY_CHARS = 128
 _ID_ATTEMPTS = 5
 
 
@@ -18,6 +24,14 @@ def _visible(char: str) -> bool:
     # Not a separator (Z*: spaces) and not an "other" (C*: controls, format
     # characters such as zero-width spaces and bidi overrides, unassigned).
     return unicodedata.category(char)[0] not in "ZC"
+
+
+def validate_idempotency_key(key: str) -> None:
+    if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_CHARS or not key.isascii() or not key.isprintable():
+        raise BadUserInput(
+            f"An idempotency key is 1 to {MAX_IDEMPOTENCY_KEY_CHARS} printable ASCII characters.",
+            field="idempotencyKey",
+        )
 
 
 def validate_post(body: str, client: str | None) -> tuple[str, str | None]:
@@ -52,6 +66,10 @@ def validate_post(body: str, client: str | None) -> tuple[str, str | None]:
     return body, client
 
 
+async def _nothing(_post_id: int) -> None:
+    return None
+
+
 class PostService:
     def __init__(
         self,
@@ -70,22 +88,47 @@ class PostService:
         self._deleting = deleting
         self._fanout_deadline = fanout_deadline
         self.created = 0
+        # Tells every process's post cache; set where the process is built.
+        self.on_deleted: Callable[[int], Awaitable[None]] = _nothing
 
-    async def create(self, author_id: str, body: str, client: str | None) -> PostDocument:
+    async def create(
+        self,
+        author_id: str,
+        body: str,
+        client: str | None,
+        idempotency_key: str | None = None,
+    ) -> PostDocument:
+        """Stores the post durably and queues its fan-out.
+
+        With an idempotency key, a retry by the same author returns the post the
+        first attempt stored, and stores nothing new (nor counts against the limit).
+        """
         body, client = validate_post(body, client)
+        if idempotency_key is not None:
+            validate_idempotency_key(idempotency_key)
+            earlier = await self._store.by_idempotency_key(author_id, idempotency_key)
+            if earlier is not None:
+                return earlier
         await self._limiter.take(author_id)
         for _attempt in range(_ID_ATTEMPTS):
             post_id = self._ids.next_id()
             created_at = post_id_time(post_id)
             post = PostDocument(post_id, author_id, body, created_at, client)
             try:
-                await self._store.insert(post, fanout_due=created_at + self._fanout_deadline)
+                stored = await self._store.insert(
+                    post, created_at + self._fanout_deadline, idempotency_key
+                )
             except PostIdTaken:
                 # Two processes shared a node number: the unique _id caught it.
                 continue
-            # If we die right here, the post is in the outbox (see outbox.py) and a
-            # worker enqueues it once it is overdue.
-            await self._queue.enqueue(post.id, author_id)
+            if stored.id != post.id:
+                return stored  # a retry raced its first attempt, which won
+            try:
+                await self._queue.enqueue(post.id, author_id)
+            except StoreUnavailable:
+                # Accepted and durable: its outbox mark (see outbox.py) has a worker
+                # enqueue it once Redis is back. The same holds if we die right here.
+                log.warning("post %d stored; its fan-out waits for the outbox", post.id)
             self.created += 1
             return post
         raise RuntimeError("could not allocate a unique post id")
@@ -96,5 +139,7 @@ class PostService:
         if not await self._store.delete(post_id, author_id):
             # Someone else's post answers as a missing one: no existence oracle.
             raise NotFound("There is no post with this id.")
-        # Reads already skip it (it is gone from MongoDB); this drops the stale ids.
+        # Reads skip it once it is gone from MongoDB and from every post cache;
+        # the queued job drops the stale ids from stored timelines.
+        await self.on_deleted(post_id)
         await self._queue.enqueue(post_id, author_id, JobKind.DELETE)

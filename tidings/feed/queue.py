@@ -56,6 +56,7 @@ class FanoutQueue:
         self.stream = keys.stream
         self.dead_stream = keys.dead_letters
         self._failures = keys.failures
+        self._disk_marker = keys.durability_marker
         self._max_attempts = max_attempts
 
     async def enqueue(self, post_id: int, author_id: str, kind: JobKind = JobKind.POST) -> str:
@@ -190,6 +191,19 @@ class FanoutQueue:
     async def pending_count(self) -> int:
         summary = await self._redis.xpending(self.stream, GROUP)
         return int(summary["pending"])
+
+    async def wait_for_disk(self, replicas: int = 0, timeout_ms: int = 2_000) -> bool:
+        """Whether every write Redis took so far is in its AOF on disk (and on
+        `replicas` replicas), waiting up to `timeout_ms` for it.
+
+        WAITAOF waits for this connection's writes only: one more write on the same
+        connection, after the ones that matter, makes it wait for all of them.
+        """
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.incr(self._disk_marker)
+            pipe.execute_command("WAITAOF", 1, replicas, timeout_ms)
+            _, (on_disk, on_replicas) = await pipe.execute()
+        return bool(on_disk >= 1 and on_replicas >= replicas)
 
     async def sizes(self) -> QueueSizes:
         return QueueSizes(

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from tidings.feed.friend_lists import friend_chunks
 from tidings.feed.keys import Keys
+from tidings.stores.breaker import StoreUnavailable
 from tidings.stores.graph import FriendGraph, Relation, RelationList
 
 # A member no user id can be (ids are 1 to 64 characters): a built set is never
@@ -56,11 +57,16 @@ class TieCache:
         """
         if not user_ids:
             return []
-        for _attempt in range(2):
-            found = await self._read(viewer_id, user_ids)
-            if found is not None:
-                return found
-            await self._build(viewer_id)
+        try:
+            for _attempt in range(2):
+                found = await self._read(viewer_id, user_ids)
+                if found is not None:
+                    return found
+                await self._build(viewer_id)
+        except StoreUnavailable as outage:
+            if outage.store != "redis":
+                raise
+            # Redis is down: the graph still knows, at the price of a query.
         # Rebuilt twice and changed twice meanwhile: ask the graph itself.
         return await self._graph.relations(viewer_id, user_ids)
 

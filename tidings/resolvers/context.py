@@ -8,6 +8,7 @@ from tidings.feed.errors import Unauthenticated
 from tidings.feed.friends import Friendships
 from tidings.feed.home import HomeTimeline
 from tidings.feed.live_timeline import LiveTimeline
+from tidings.feed.post_cache import PostCache
 from tidings.feed.posts import PostService
 from tidings.feed.ties import TieCache
 from tidings.resolvers.loaders import Loaders, build_loaders
@@ -32,6 +33,7 @@ class Backends:
     posts: PostStore
     graph: FriendGraph
     ties: TieCache
+    post_cache: PostCache
 
 
 @dataclass
@@ -58,7 +60,13 @@ class Context:
     ) -> "Context":
         # A WebSocket context lives as long as the connection: its loaders must
         # batch but not cache, or they would grow and go stale.
-        loaders = build_loaders(backends.posts, backends.graph, backends.ties, cache=not long_lived)
+        loaders = build_loaders(
+            backends.posts,
+            backends.graph,
+            backends.ties,
+            backends.post_cache,
+            cache=not long_lived,
+        )
         return cls(backends, loaders, viewer_id, auth_error)
 
     def require_viewer(self) -> str:

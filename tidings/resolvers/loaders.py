@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from strawberry.dataloader import DataLoader
 
+from tidings.feed.post_cache import PostCache
 from tidings.feed.ties import TieCache
 from tidings.stores.graph import FriendGraph, Relation, UserSummary
 from tidings.stores.posts import PostDocument, PostStore
@@ -34,6 +35,8 @@ class Loaders:
     # The same keys, the whole relation from the graph (requests, blocks): for
     # the `friendship` field.
     standing: DataLoader[tuple[str, str], Relation]
+    # The process's post cache, behind `by_id`.
+    cache: PostCache
 
     async def posts(self, ids: Sequence[int]) -> list[PostDocument | None]:
         return await self.by_id.load_many(ids)
@@ -46,7 +49,11 @@ class Loaders:
         for post in found:
             # Hydrating the page later costs no second query for these.
             self.by_id.prime(post.id, post)
+        self.cache.put_many(found)
         return found
+
+    def cached_posts(self, ids: Sequence[int]) -> dict[int, PostDocument]:
+        return self.cache.get_many(ids)
 
     async def relations(self, viewer_id: str, user_ids: Sequence[str]) -> list[Relation]:
         return await self.ties.load_many([(viewer_id, user_id) for user_id in user_ids])
@@ -59,10 +66,19 @@ class Loaders:
 
 
 def build_loaders(
-    posts: PostStore, graph: FriendGraph, tie_cache: TieCache, *, cache: bool = True
+    posts: PostStore,
+    graph: FriendGraph,
+    tie_cache: TieCache,
+    post_cache: PostCache,
+    *,
+    cache: bool = True,
 ) -> Loaders:
     async def load_posts(ids: Sequence[int]) -> list[PostDocument | None]:
-        found = await posts.get_many(ids)
+        found = post_cache.get_many(ids)
+        if missing := [post_id for post_id in ids if post_id not in found]:
+            fetched = await posts.get_many(missing)
+            post_cache.put_many(fetched.values())
+            found.update(fetched)
         return [found.get(post_id) for post_id in ids]
 
     async def load_users(ids: Sequence[str]) -> list[UserSummary | None]:
@@ -103,4 +119,5 @@ def build_loaders(
         by_authors=DataLoader(load_fn=load_recent, cache=cache),
         ties=DataLoader(load_fn=by_viewer(tie_cache.ties), cache=cache),
         standing=DataLoader(load_fn=by_viewer(graph.relations), cache=cache),
+        cache=post_cache,
     )

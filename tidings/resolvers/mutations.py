@@ -7,9 +7,11 @@ from tidings.resolvers.context import Context
 from tidings.stores.posts import PostDocument
 
 
-async def create_post(ctx: Context, body: str, client: str | None) -> PostDocument:
+async def create_post(
+    ctx: Context, body: str, client: str | None, idempotency_key: str | None
+) -> PostDocument:
     viewer_id = ctx.require_viewer()
-    return await ctx.backends.posting.create(viewer_id, body, client)
+    return await ctx.backends.posting.create(viewer_id, body, client, idempotency_key)
 
 
 async def add_friend(ctx: Context, user_id: str) -> str:

@@ -7,6 +7,7 @@ from graphql import GraphQLError
 
 from tidings.feed.errors import TidingsError
 from tidings.resolvers.context import request_id as current_request_id
+from tidings.resolvers.failures import retry_after_outage
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +20,12 @@ def assign_code(error: GraphQLError) -> None:
     if isinstance(original, TidingsError):
         error.message = original.message
         error.extensions = {**original.extensions, "code": original.code}
+    elif (retry_after := retry_after_outage(original)) is not None:
+        # A store is down, slow or restarting: the request was fine, retry it soon.
+        log.warning("store unavailable, path %s: %r", error.path, original)
+        error.message = "A store behind this field is unavailable; retry shortly."
+        error.extensions = {"code": "UNAVAILABLE", "retryAfter": retry_after}
+        error.original_error = None
     elif original is None or isinstance(original, GraphQLError):
         # Syntax, validation and variable-coercion errors: the request was wrong,
         # and graphql-core's message says how without revealing anything of ours.

@@ -1,5 +1,6 @@
 """The assembled schema: root types and the extensions every operation runs through."""
 
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -59,7 +60,9 @@ class Mutation:
     async def create_post(
         self, info: Info[Context, None], input: CreatePostInput
     ) -> CreatePostPayload:
-        document = await mutations.create_post(info.context, input.body, input.client)
+        document = await mutations.create_post(
+            info.context, input.body, input.client, input.idempotency_key
+        )
         return CreatePostPayload(post=Post.of(document))
 
     @strawberry.mutation(
@@ -108,6 +111,11 @@ class SubscriptionOverHttp(InvalidOperationTypeError):
 
 
 class TidingsSchema(strawberry.Schema):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Errors answered, by code, for the process's metrics.
+        self.codes: Counter[str] = Counter()
+
     async def execute(
         self,
         query: str | None,
@@ -146,6 +154,7 @@ class TidingsSchema(strawberry.Schema):
         # before a result is sent, which an extension's hooks do not all see.
         for error in errors:
             assign_code(error)
+            self.codes[(error.extensions or {}).get("code", "INTERNAL")] += 1
 
 
 @strawberry.type
@@ -163,7 +172,7 @@ def build_schema(
     max_tokens: int = 2_000,
     max_cost: int = 5_000,
     introspection: bool = True,
-) -> strawberry.Schema:
+) -> TidingsSchema:
     limits = limit_extensions(
         max_depth=max_depth,
         max_aliases=max_aliases,

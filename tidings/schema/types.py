@@ -172,6 +172,10 @@ class PostConnection:
 class CreatePostInput:
     body: str
     client: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Chosen by the client: a retry with the same key returns the first post.",
+    )
 
 
 @strawberry.type

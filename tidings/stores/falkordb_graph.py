@@ -7,17 +7,31 @@ from falkordb.asyncio import FalkorDB
 from redis.asyncio import BlockingConnectionPool
 from redis.exceptions import ResponseError
 
+from tidings.stores.breaker import Breaker
 from tidings.stores.cypher_graph import CypherGraph
 
 
 class FalkorDBGraph(CypherGraph):
-    def __init__(self, pool: BlockingConnectionPool, name: str) -> None:
+    def __init__(
+        self,
+        pool: BlockingConnectionPool,
+        name: str,
+        breaker: Breaker | None = None,
+        bulk_deadline: float = 120.0,
+    ) -> None:
+        super().__init__(breaker, bulk_deadline)
         self._pool = pool
         self._db = FalkorDB(connection_pool=pool)
         self._graph = self._db.select_graph(name)
 
     @classmethod
-    def from_url(cls, url: str, name: str) -> "FalkorDBGraph":
+    def from_url(
+        cls,
+        url: str,
+        name: str,
+        breaker: Breaker | None = None,
+        bulk_deadline: float = 120.0,
+    ) -> "FalkorDBGraph":
         parts = urlsplit(url)
         pool = BlockingConnectionPool(
             host=parts.hostname or "127.0.0.1",
@@ -28,10 +42,10 @@ class FalkorDBGraph(CypherGraph):
             max_connections=32,
             timeout=5,
             socket_connect_timeout=5,
-            # Reads and writes of one query; bulk loads run for seconds per batch.
-            socket_timeout=30,
+            # The breaker's deadline bounds each query; the socket's, bulk loads.
+            socket_timeout=bulk_deadline,
         )
-        return cls(pool, name)
+        return cls(pool, name, breaker, bulk_deadline)
 
     async def _rows(self, query: str, params: dict[str, Any], *, read_only: bool) -> list[Any]:
         run = self._graph.ro_query if read_only else self._graph.query
@@ -40,7 +54,7 @@ class FalkorDBGraph(CypherGraph):
 
     async def ensure_schema(self) -> None:
         try:
-            await self._graph.query("CREATE INDEX FOR (u:User) ON (u.id)")
+            await self._run("CREATE INDEX FOR (u:User) ON (u.id)", {}, read_only=False)
         except ResponseError as error:
             if "already indexed" not in str(error):
                 raise

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 from neo4j import AsyncDriver, AsyncGraphDatabase, RoutingControl
 from neo4j.exceptions import CypherSyntaxError
 
+from tidings.stores.breaker import Breaker
 from tidings.stores.cypher_graph import CypherGraph
 
 DEFAULT_NAMESPACE = "tidings"
@@ -21,14 +22,28 @@ def label_for(namespace: str) -> str:
 
 
 class Neo4jGraph(CypherGraph):
-    def __init__(self, driver: AsyncDriver, database: str | None, label: str) -> None:
+    def __init__(
+        self,
+        driver: AsyncDriver,
+        database: str | None,
+        label: str,
+        breaker: Breaker | None = None,
+        bulk_deadline: float = 120.0,
+    ) -> None:
+        super().__init__(breaker, bulk_deadline)
         self._driver = driver
         self._database = database
         self._label = label
         self._constraint = f"{label.lower()}_id_unique"
 
     @classmethod
-    def from_url(cls, url: str, namespace: str) -> "Neo4jGraph":
+    def from_url(
+        cls,
+        url: str,
+        namespace: str,
+        breaker: Breaker | None = None,
+        bulk_deadline: float = 120.0,
+    ) -> "Neo4jGraph":
         parts = urlsplit(url)
         auth = None
         if parts.username:
@@ -39,7 +54,7 @@ class Neo4jGraph(CypherGraph):
         address = urlunsplit((parts.scheme, netloc, "", parts.query, ""))
         database = parts.path.strip("/") or None
         driver = AsyncGraphDatabase.driver(address, auth=auth)
-        return cls(driver, database, label_for(namespace))
+        return cls(driver, database, label_for(namespace), breaker, bulk_deadline)
 
     def _query(self, text: str) -> str:
         return text.replace(":User", f":{self._label}")
@@ -56,14 +71,14 @@ class Neo4jGraph(CypherGraph):
         create = f"CREATE CONSTRAINT {self._constraint} IF NOT EXISTS"
         node = f"(u:{self._label})"
         try:
-            await self._rows(f"{create} FOR {node} REQUIRE u.id IS UNIQUE", {}, read_only=False)
+            await self._run(f"{create} FOR {node} REQUIRE u.id IS UNIQUE", {}, read_only=False)
         except CypherSyntaxError:  # Neo4j 4.4 spells it the older way
-            await self._rows(f"{create} ON {node} ASSERT u.id IS UNIQUE", {}, read_only=False)
+            await self._run(f"{create} ON {node} ASSERT u.id IS UNIQUE", {}, read_only=False)
 
     async def drop(self) -> None:
         # Only this namespace's nodes: other data in the database is not ours.
-        await self._rows(f"MATCH (u:{self._label}) DETACH DELETE u", {}, read_only=False)
-        await self._rows(f"DROP CONSTRAINT {self._constraint} IF EXISTS", {}, read_only=False)
+        await self._run(f"MATCH (u:{self._label}) DETACH DELETE u", {}, read_only=False, bulk=True)
+        await self._run(f"DROP CONSTRAINT {self._constraint} IF EXISTS", {}, read_only=False)
 
     async def close(self) -> None:
         await self._driver.close()

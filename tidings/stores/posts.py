@@ -11,10 +11,15 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, OperationFailure
 from pymongo.write_concern import WriteConcern
 
+from tidings.stores.breaker import Breaker
+
 COLLECTION = "posts"
 _AUTHOR_RECENT = "author_recent"
 _RETENTION = "retention"
 _AWAITING_FANOUT = "awaiting_fanout"
+_AUTHOR_IDEMPOTENCY = "author_idempotency"
+# The client's key for a createPost, kept so a retry returns the first post.
+IDEMPOTENCY_KEY = "idempotency_key"
 # When a post's fan-out is overdue. Set on every new post, in the same document
 # write, and removed once it is fanned out: the post is its own outbox record, so
 # no transaction is needed.
@@ -56,7 +61,17 @@ class PostIdTaken(Exception):
 
 
 class PostStore:
-    def __init__(self, database: AsyncDatabase[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        database: AsyncDatabase[dict[str, Any]],
+        breaker: Breaker | None = None,
+        *,
+        bulk_deadline: float = 120.0,
+    ) -> None:
+        # Every call under the store's deadline and circuit breaker; bulk loading
+        # (tools only) under a deadline of its own.
+        self._breaker = breaker or Breaker("mongodb", deadline=30.0)
+        self._bulk_deadline = bulk_deadline
         # Journaled: once insert() returns, the post survives a server crash.
         self._posts: AsyncCollection[dict[str, Any]] = database.get_collection(
             COLLECTION, write_concern=WriteConcern(w="majority", j=True)
@@ -66,9 +81,19 @@ class PostStore:
         self._flags = database.get_collection(COLLECTION, write_concern=WriteConcern(w=1))
 
     async def ensure_indexes(self, retention_days: int) -> None:
+        await self._breaker.call(self._ensure_indexes(retention_days), deadline=self._bulk_deadline)
+
+    async def _ensure_indexes(self, retention_days: int) -> None:
         # Serves "posts by these authors, older than this id, newest first".
         await self._posts.create_index(
             [("author_id", ASCENDING), ("_id", DESCENDING)], name=_AUTHOR_RECENT
+        )
+        # A client's retry of createPost with the same key finds its first post.
+        await self._posts.create_index(
+            [("author_id", ASCENDING), (IDEMPOTENCY_KEY, ASCENDING)],
+            name=_AUTHOR_IDEMPOTENCY,
+            unique=True,
+            partialFilterExpression={IDEMPOTENCY_KEY: {"$exists": True}},
         )
         await self._posts.create_index(
             FANOUT_DUE,
@@ -89,25 +114,45 @@ class PostStore:
             )
 
     async def ping(self) -> None:
-        await self._posts.database.command("ping")
+        await self._breaker.call(self._posts.database.command("ping"))
 
-    async def insert(self, post: PostDocument, fanout_due: datetime) -> None:
+    async def insert(
+        self, post: PostDocument, fanout_due: datetime, idempotency_key: str | None = None
+    ) -> PostDocument:
+        """Stores the post; returns it, or the author's post stored under the same key."""
+        document = {**post.to_mongo(), FANOUT_DUE: fanout_due}
+        if idempotency_key is not None:
+            document[IDEMPOTENCY_KEY] = idempotency_key
         try:
-            await self._posts.insert_one({**post.to_mongo(), FANOUT_DUE: fanout_due})
+            await self._breaker.call(self._posts.insert_one(document))
         except DuplicateKeyError as error:
+            if idempotency_key is not None:
+                earlier = await self.by_idempotency_key(post.author_id, idempotency_key)
+                if earlier is not None:
+                    return earlier  # a retry that raced its first attempt
             raise PostIdTaken(post.id) from error
+        return post
+
+    async def by_idempotency_key(self, author_id: str, key: str) -> PostDocument | None:
+        query = {"author_id": author_id, IDEMPOTENCY_KEY: key}
+        found = await self._breaker.call(self._posts.find_one(query))
+        return None if found is None else PostDocument.from_mongo(found)
 
     async def insert_many(self, posts: Sequence[PostDocument]) -> None:
         """Bulk loading of history: already fanned out as far as the outbox cares."""
         if posts:
-            await self._posts.insert_many([post.to_mongo() for post in posts], ordered=False)
+            documents = [post.to_mongo() for post in posts]
+            await self._breaker.call(
+                self._posts.insert_many(documents, ordered=False), deadline=self._bulk_deadline
+            )
 
     async def get_many(self, ids: Sequence[int]) -> dict[int, PostDocument]:
         """One round trip for any number of ids; missing ids are absent from the result."""
         if not ids:
             return {}
         cursor = self._posts.find({"_id": {"$in": list(set(ids))}})
-        return {doc["_id"]: PostDocument.from_mongo(doc) async for doc in cursor}
+        documents = await self._breaker.call(cursor.to_list())
+        return {doc["_id"]: PostDocument.from_mongo(doc) for doc in documents}
 
     async def recent_by_authors(
         self,
@@ -127,7 +172,7 @@ class PostStore:
         query: dict[str, Any] = {"author_id": {"$in": authors}, "_id": ids}
         # Always bounded: SecantusDB sorts in memory after the index scan.
         cursor = self._posts.find(query).sort("_id", DESCENDING).limit(limit)
-        return [PostDocument.from_mongo(doc) async for doc in cursor]
+        return [PostDocument.from_mongo(doc) for doc in await self._breaker.call(cursor.to_list())]
 
     async def ids_by_author(self, author_id: str, since_id: int, limit: int) -> list[int]:
         """Ids of the author's newest posts at or after `since_id`, newest first."""
@@ -136,12 +181,14 @@ class PostStore:
             .sort("_id", DESCENDING)
             .limit(limit)
         )
-        return [doc["_id"] async for doc in cursor]
+        return [doc["_id"] for doc in await self._breaker.call(cursor.to_list())]
 
     async def mark_fanned_out(self, post_ids: Sequence[int]) -> None:
         if post_ids:
-            await self._flags.update_many(
-                {"_id": {"$in": list(post_ids)}}, {"$unset": {FANOUT_DUE: ""}}
+            await self._breaker.call(
+                self._flags.update_many(
+                    {"_id": {"$in": list(post_ids)}}, {"$unset": {FANOUT_DUE: ""}}
+                )
             )
 
     async def overdue_fanouts(self, now: datetime, limit: int) -> list[tuple[int, str]]:
@@ -151,14 +198,19 @@ class PostStore:
             .sort(FANOUT_DUE, ASCENDING)
             .limit(limit)
         )
-        return [(doc["_id"], doc["author_id"]) async for doc in cursor]
+        documents = await self._breaker.call(cursor.to_list())
+        return [(doc["_id"], doc["author_id"]) for doc in documents]
 
     async def postpone_fanouts(self, post_ids: list[int], due: datetime) -> None:
-        await self._flags.update_many(
-            {"_id": {"$in": post_ids}, FANOUT_DUE: {"$exists": True}}, {"$set": {FANOUT_DUE: due}}
+        await self._breaker.call(
+            self._flags.update_many(
+                {"_id": {"$in": post_ids}, FANOUT_DUE: {"$exists": True}},
+                {"$set": {FANOUT_DUE: due}},
+            )
         )
 
     async def delete(self, post_id: int, author_id: str) -> bool:
         """Deletes the post if this author wrote it; False if there was no such post."""
-        result = await self._posts.delete_one({"_id": post_id, "author_id": author_id})
+        query = {"_id": post_id, "author_id": author_id}
+        result = await self._breaker.call(self._posts.delete_one(query))
         return result.deleted_count == 1

@@ -1,0 +1,270 @@
+"""Stores hang, die and come back under a light load: reads keep answering within
+their deadline, writes fail fast with UNAVAILABLE or are kept, nothing dies, and
+afterwards every accepted post is in every friend's timeline exactly once.
+
+Each test runs its own servers (timelines and queue on one Redis, the graph on
+another, posts on SecantusDB) so it can stop, kill and restart them.
+"""
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from tests.conftest import JWT_SECRET, eventually
+from tidings.app import components
+from tidings.app.api import create_app
+from tidings.app.settings import Settings
+from tidings.app.stores import open_stores
+from tidings.app.worker import run_worker
+from tidings.feed.keys import Keys
+from tidings_tools import devstack
+from tidings_tools.client import GraphQLClient
+
+DEADLINE = 1.0
+# What a read may take while a store is down: its deadline, with room for a noisy
+# machine. Without deadlines these reads hung for 15 s and more.
+BOUND = 4 * DEADLINE
+FRIENDS = ["bob", "carol"]
+PAGE = "{ timeline(first: 50) { edges { node { id body } } } }"
+CREATE = "mutation($b: String!) { createPost(input: {body: $b}) { post { id } } }"
+
+
+@dataclass
+class Servers:
+    redis: devstack.ChildProcess
+    redis_port: int
+    graph: devstack.ChildProcess
+    graph_port: int
+    mongo: devstack.ChildProcess
+    mongo_port: int
+
+    def restart_redis(self) -> None:
+        self.redis.restart()
+        devstack.wait_for_redis(self.redis, self.redis_port, say=lambda _: None)
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[Servers]:
+    redis_port, graph_port, mongo_port = (devstack.free_port() for _ in range(3))
+    started = Servers(
+        devstack.start_redis(tmp_path / "redis", redis_port, tmp_path / "redis.log"),
+        redis_port,
+        devstack.start_redis(tmp_path / "graph", graph_port, tmp_path / "graph.log"),
+        graph_port,
+        devstack.start_secantus(tmp_path / "mongo", mongo_port, tmp_path / "mongo.log"),
+        mongo_port,
+    )
+    yield started
+    for server in (started.redis, started.graph, started.mongo):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(server.process.pid, signal.SIGCONT)
+        server.stop()
+
+
+@dataclass
+class Stack:
+    client: GraphQLClient
+    settings: Settings
+    worker: "asyncio.Task[None]"
+
+    async def page(self, user: str) -> list[str]:
+        data = await self.client.data(user, PAGE)
+        return [edge["node"]["id"] for edge in data["timeline"]["edges"]]
+
+    async def post(self, user: str, body: str) -> dict[str, Any]:
+        return await self.client.call(user, CREATE, {"b": body})
+
+
+@pytest.fixture
+async def stack(servers: Servers) -> AsyncIterator[Stack]:
+    settings = Settings(
+        redis_url=f"redis://127.0.0.1:{servers.redis_port}/0",
+        graph_url=f"falkordb://127.0.0.1:{servers.graph_port}/g",
+        mongo_uri=f"mongodb://127.0.0.1:{servers.mongo_port}/tidings",
+        jwt_secret=JWT_SECRET,
+        namespace=f"f{uuid.uuid4().hex[:8]}",
+        store_timeout_seconds=DEADLINE,
+        breaker_cool_down_seconds=0.5,
+        outbox_deadline_seconds=2,
+        outbox_sweep_seconds=0.5,
+        fanout_claim_idle_ms=1_000,
+        post_rate=10_000,
+    )
+    app = create_app(settings)
+    stop = asyncio.Event()
+    async with LifespanManager(app) as manager:
+        worker = asyncio.create_task(run_worker(settings, stop))
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tidings") as http:
+            yield Stack(GraphQLClient(http, "/graphql", JWT_SECRET), settings, worker)
+        stop.set()
+        await asyncio.wait_for(worker, 15)
+
+
+async def timed(operation: Any) -> tuple[Any, float]:
+    started = time.monotonic()
+    result = await asyncio.wait_for(operation, 3 * BOUND)
+    return result, time.monotonic() - started
+
+
+async def every_post_everywhere_once(stack: Stack, accepted: list[str]) -> None:
+    """After recovery: each accepted post in alice's and every friend's stored
+    timeline, exactly once, and nothing else."""
+    keys = Keys(stack.settings.namespace)
+    async with open_stores(stack.settings) as stores:
+        timelines = components.timeline_store(stores, stack.settings, keys)
+
+        async def settled() -> bool:
+            for user in ["alice", *FRIENDS]:
+                held = (await timelines.read(user, None, 1_000)).post_ids
+                if sorted(held) != sorted(int(i) for i in accepted):
+                    return False
+            return True
+
+        await eventually(settled, within=30, interval=0.2)
+
+
+ADD = "mutation($id: ID!) { addFriend(userId: $id) { id } }"
+
+
+async def befriended(stack: Stack) -> None:
+    for friend in FRIENDS:
+        await stack.client.data("alice", ADD, {"id": friend})
+        await stack.client.data(friend, ADD, {"id": "alice"})
+    for user in ["alice", *FRIENDS]:
+        await stack.page(user)  # active readers: fan-out writes to them
+
+
+async def posted(stack: Stack, body: str) -> str:
+    data = await stack.client.data("alice", CREATE, {"b": body})
+    post_id: str = data["createPost"]["post"]["id"]
+    return post_id
+
+
+async def test_mongodb_hanging_keeps_warm_reads_answering_and_fails_writes_fast(
+    servers: Servers, stack: Stack
+) -> None:
+    await befriended(stack)
+    accepted = [await posted(stack, f"before {i}") for i in range(3)]
+    await eventually(lambda: _page_is(stack, "bob", accepted))
+    os.kill(servers.mongo.process.pid, signal.SIGSTOP)
+    try:
+        for _ in range(3):  # the first waits out the deadline, the rest fail fast
+            page, took = await timed(stack.page("bob"))
+            assert page == list(reversed(accepted))  # from the post cache
+            assert took < BOUND
+        body, took = await timed(stack.post("alice", "while mongo hangs"))
+        assert body["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+        assert body["errors"][0]["extensions"]["retryAfter"] >= 1
+        assert took < BOUND
+    finally:
+        os.kill(servers.mongo.process.pid, signal.SIGCONT)
+    await asyncio.sleep(0.6)  # the breaker's cool-down
+    accepted.append(await posted(stack, "after"))
+    assert not stack.worker.done()
+    await every_post_everywhere_once(stack, accepted)
+
+
+async def test_redis_killed_and_restarted_loses_no_accepted_post(
+    servers: Servers, stack: Stack
+) -> None:
+    await befriended(stack)
+    accepted: list[str] = []
+    writing = True
+
+    async def write() -> None:
+        n = 0
+        while writing:
+            n += 1
+            body = await stack.post("alice", f"post {n}")
+            if "errors" in body:
+                assert body["errors"][0]["extensions"]["code"] == "UNAVAILABLE", body
+            else:
+                accepted.append(body["data"]["createPost"]["post"]["id"])
+            await asyncio.sleep(0.05)
+
+    writer = asyncio.create_task(write())
+    await asyncio.sleep(1.0)
+    servers.redis.process.kill()
+    servers.redis.process.wait()
+    # Timelines are gone with Redis: pages come from the graph and MongoDB.
+    page, took = await timed(stack.page("bob"))
+    assert took < BOUND
+    assert set(page) <= set(accepted)
+    await asyncio.sleep(1.0)
+    servers.restart_redis()
+    await asyncio.sleep(2.0)
+    writing = False
+    await writer
+    assert len(accepted) > 10
+    assert not stack.worker.done()  # the worker waited it out
+    await every_post_everywhere_once(stack, accepted)
+    # The reads are whole again: the newest 50, newest first.
+    assert await stack.page("bob") == sorted(accepted, key=int, reverse=True)[:50]
+
+
+async def _page_is(stack: Stack, user: str, ids: list[str]) -> bool:
+    return await stack.page(user) == list(reversed(ids))
+
+
+async def test_redis_hanging_serves_pages_by_pull_and_fails_writes_fast(
+    servers: Servers, stack: Stack
+) -> None:
+    await befriended(stack)
+    accepted = [await posted(stack, f"before {i}") for i in range(3)]
+    await eventually(lambda: _page_is(stack, "bob", accepted))
+    os.kill(servers.redis.process.pid, signal.SIGSTOP)
+    try:
+        for _ in range(3):
+            page, took = await timed(stack.page("bob"))
+            assert page == list(reversed(accepted))  # from the graph and MongoDB
+            assert took < BOUND
+        body, took = await timed(stack.post("alice", "while redis hangs"))
+        assert body["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+        assert took < BOUND
+    finally:
+        os.kill(servers.redis.process.pid, signal.SIGCONT)
+    await asyncio.sleep(0.6)
+    accepted.append(await posted(stack, "after"))
+    assert not stack.worker.done()
+    await every_post_everywhere_once(stack, accepted)
+
+
+async def test_mongodb_killed_and_restarted_loses_no_accepted_post(
+    servers: Servers, stack: Stack
+) -> None:
+    await befriended(stack)
+    accepted = [await posted(stack, f"before {i}") for i in range(3)]
+    await eventually(lambda: _page_is(stack, "bob", accepted))
+    servers.mongo.process.kill()
+    servers.mongo.process.wait()
+    page, took = await timed(stack.page("bob"))
+    assert page == list(reversed(accepted))  # the post cache
+    assert took < BOUND
+    body, took = await timed(stack.post("alice", "while mongo is down"))
+    assert body["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+    assert took < BOUND
+    servers.mongo.restart()
+    await asyncio.sleep(1.0)
+
+    async def writable() -> bool:
+        body = await stack.post("alice", "after")
+        if "errors" in body:
+            return False
+        accepted.append(body["data"]["createPost"]["post"]["id"])
+        return True
+
+    await eventually(writable, within=30, interval=0.5)
+    assert not stack.worker.done()
+    await every_post_everywhere_once(stack, accepted)
