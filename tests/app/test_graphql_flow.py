@@ -1,5 +1,6 @@
 """End to end through the ASGI app and a real worker, on real servers."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -171,3 +172,25 @@ async def test_a_page_costs_one_post_query_and_one_graph_query_then_none_warm(
     again = await api.data("alice", TIMELINE, {"first": 20})
     assert again == data
     assert post_batches == [20]  # every post from the process's cache
+
+
+IDEMPOTENT = """mutation($body: String!, $key: String) {
+  createPost(input: {body: $body, idempotencyKey: $key}) { post { id body } } }"""
+
+
+async def test_a_retry_with_the_same_key_returns_the_first_post_and_stores_nothing(
+    api: Api,
+) -> None:
+    first = await api.data("alice", IDEMPOTENT, {"body": "once", "key": "k-1"})
+    again = await api.data("alice", IDEMPOTENT, {"body": "once", "key": "k-1"})
+    assert again == first
+    raced = await asyncio.gather(
+        *(api.data("alice", IDEMPOTENT, {"body": "race", "key": "k-2"}) for _ in range(5))
+    )
+    assert len({data["createPost"]["post"]["id"] for data in raced}) == 1
+    other = await api.data("bob", IDEMPOTENT, {"body": "mine", "key": "k-1"})  # keys are per author
+    assert other["createPost"]["post"]["id"] != first["createPost"]["post"]["id"]
+    posts = api.stores.mongo[api.settings.namespace]["posts"]
+    assert await posts.count_documents({}) == 3
+    bad = await api.error_code("alice", IDEMPOTENT, {"body": "x", "key": "é" * 3})
+    assert bad == "BAD_USER_INPUT"

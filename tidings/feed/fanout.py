@@ -158,9 +158,9 @@ class Settler:
                 continue
             batch, self._delivered = self._delivered, []
             try:
-                if self._wait_for_disk and not await self._queue.wait_for_disk(
-                    timeout_ms=self._disk_wait_ms
-                ):
+                # Shutting down, only a glance: what is not on disk yet stays marked.
+                wait_ms = 1 if stop.is_set() else self._disk_wait_ms
+                if self._wait_for_disk and not await self._queue.wait_for_disk(timeout_ms=wait_ms):
                     if stop.is_set():
                         return  # shutting down: the marks stay, the sweeper redoes these
                     # Not on disk yet (the AOF is synced once a second): wait again,
