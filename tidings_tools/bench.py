@@ -54,7 +54,8 @@ CHEAP = "{ viewer { id friendCount } }"
 
 
 def fragment_bomb(per_level: int = 10, levels: int = 6) -> str:
-    """The 558-byte document that once cost the API seconds of CPU: spreads of spreads."""
+    """The 558-byte document that once cost the API seconds of CPU: spreads of spreads,
+    per_level**levels fields once expanded."""
     fragments = ["fragment F0 on User { id }"]
     for level in range(1, levels + 1):
         spreads = " ".join(

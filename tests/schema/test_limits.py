@@ -13,6 +13,7 @@ from graphql import (
 from strawberry.extensions import AddValidationRules
 
 from tidings.schema.limits import DocumentMeasurer, Measure, PageSizeRule, limit_extensions
+from tidings_tools.bench import fragment_bomb
 
 
 def measure(query: str) -> tuple[Measure, int]:
@@ -20,17 +21,6 @@ def measure(query: str) -> tuple[Measure, int]:
     measurer = DocumentMeasurer(document)
     [operation] = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     return measurer.operation(operation), measurer.visited
-
-
-def fragment_bomb(per_level: int, levels: int) -> str:
-    """Each fragment spreads the one below it `per_level` times: per_level**levels leaves."""
-    fragments = ["fragment F0 on User { id }"]
-    for level in range(1, levels + 1):
-        spreads = " ".join(
-            f"a{i}: friends {{ edges {{ node {{ ...F{level - 1} }} }} }}" for i in range(per_level)
-        )
-        fragments.append(f"fragment F{level} on User {{ {spreads} }}")
-    return f"{{ viewer {{ ...F{levels} }} }} " + " ".join(fragments)
 
 
 def test_a_page_of_the_timeline_costs_its_fields_times_its_size() -> None:

@@ -43,6 +43,10 @@ def alive(pid: int) -> bool:
     return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def command(pid: int) -> list[bytes]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+
+
 def graphql(port: int, token: str, query: str) -> dict[str, Any]:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/graphql",
@@ -110,6 +114,24 @@ def test_dev_stack_serves_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
     again = DevStack(env, tmp_path / "second.log")
     page = graphql(port, alice, "{ timeline { edges { node { id body } } } }")
     assert page["timeline"]["edges"] == [{"node": {"id": post_id, "body": "hi"}}]
+
+    # A crashed API is restarted, and the terminal says so.
+    [api] = [pid for pid in again.children if command(pid)[-1:] == [b"api"]]
+    os.kill(api, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while "api restarted" not in (tmp_path / "second.log").read_text():
+        assert time.monotonic() < deadline, (tmp_path / "second.log").read_text()
+        time.sleep(0.1)
+    while True:
+        try:
+            page = graphql(port, alice, "{ timeline { edges { node { id body } } } }")
+            break
+        except OSError:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    assert page["timeline"]["edges"] == [{"node": {"id": post_id, "body": "hi"}}]
+    assert "api exited (code -9); restarting it in 1s" in (tmp_path / "second.log").read_text()
+    again.children = descendants(again.process.pid)
     assert again.stop(signal.SIGTERM) == 0
     assert not [pid for pid in again.children if alive(pid)]
 
