@@ -84,7 +84,10 @@ async def seed(
 ) -> dict[str, int]:
     rng = random.Random(plan.seed)
     edges = 0
-    async with open_stores(settings) as stores:
+    # Bulk work: every call may take as long as a bulk load (forking a large Redis
+    # for the final rewrite alone can take seconds).
+    bulk = settings.model_copy(update={"store_timeout_seconds": settings.bulk_timeout_seconds})
+    async with open_stores(bulk) as stores:
         await prepare_schemas(stores, settings)
         graph = stores.graph
         if await graph.user_summaries([plan.user_id(0)]) != [None]:
