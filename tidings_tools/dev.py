@@ -3,13 +3,14 @@
 import os
 import secrets
 import signal
+import socket
 import sys
 import time
 import urllib.request
 from pathlib import Path
 from types import FrameType
 
-from tidings.app.settings import DEV_SECRET_FILE, Settings
+from tidings.app.settings import DEV_SECRET_FILE, STACK_FILE, Settings, write_stack_file
 from tidings_tools import devstack
 
 
@@ -76,8 +77,27 @@ def supervise(children: list[devstack.ChildProcess], stop: "Stop") -> None:
         time.sleep(0.2)
 
 
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        # As uvicorn binds: a port left in TIME_WAIT by the last run is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def run_dev(settings: Settings) -> int:
     data_dir = settings.data_dir
+    if port_in_use(settings.host, settings.port):
+        # Checked first: another server answering /healthz must not pass for ours.
+        print(
+            f"Port {settings.port} on {settings.host} is in use (another `make run`?). "
+            "Stop it, or pick another: TIDINGS_PORT=8001 make run",
+            file=sys.stderr,
+        )
+        return 1
     env = dict(os.environ)
     env["TIDINGS_JWT_SECRET"] = dev_secret(settings)
     stop = Stop()
@@ -101,6 +121,16 @@ def run_dev(settings: Settings) -> int:
         apps.append(api)
         base = f"http://{settings.host}:{settings.port}"
         api.wait_until(lambda: _http_ok(f"{base}/healthz"), timeout=60)
+        write_stack_file(
+            data_dir,
+            {
+                "redis_url": env["TIDINGS_REDIS_URL"],
+                "graph_url": env["TIDINGS_GRAPH_URL"],
+                "mongo_uri": env["TIDINGS_MONGO_URI"],
+                "api_url": f"{base}/graphql",
+                "pid": os.getpid(),
+            },
+        )
         print(
             f"Tidings is up: {base}/graphql (GraphiQL in a browser)\n"
             f"  redis/graph {env['TIDINGS_REDIS_URL']}  mongo {env['TIDINGS_MONGO_URI']}\n"
@@ -111,6 +141,7 @@ def run_dev(settings: Settings) -> int:
         supervise(apps + servers, stop)
         return 0
     finally:
+        (data_dir / STACK_FILE).unlink(missing_ok=True)
         # Readers and writers first, so nothing is mid-write when the stores stop.
         for child in reversed(apps):
             child.stop()

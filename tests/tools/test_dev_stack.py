@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -115,6 +116,13 @@ def test_dev_stack_serves_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
     page = graphql(port, alice, "{ timeline { edges { node { id body } } } }")
     assert page["timeline"]["edges"] == [{"node": {"id": post_id, "body": "hi"}}]
 
+    # Other commands find the stores of the running stack by themselves.
+    tool_env = {k: v for k, v in env.items() if k not in {"TIDINGS_PORT"}}
+    listing = subprocess.run(
+        [TIDINGS, "dead-letters"], env=tool_env, capture_output=True, text=True, timeout=60
+    )
+    assert (listing.returncode, listing.stdout.strip()) == (0, "no dead letters"), listing.stderr
+
     # A crashed API is restarted, and the terminal says so.
     [api] = [pid for pid in again.children if command(pid)[-1:] == [b"api"]]
     os.kill(api, signal.SIGKILL)
@@ -148,3 +156,29 @@ def test_token_needs_a_secret_and_a_valid_user(tmp_path: Path) -> None:
     env["TIDINGS_TOKEN_TTL_SECONDS"] = "120"
     claims = jwt.decode(token(env, "alice"), "s" * 40, algorithms=["HS256"])
     assert (claims["sub"], claims["exp"] - claims["iat"]) == ("alice", 120)
+
+
+def test_tools_without_a_running_stack_say_what_to_do(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIDINGS_")}
+    env["TIDINGS_DATA_DIR"] = str(tmp_path)
+    for command in (["dead-letters"], ["bench", "--tiny"], ["seed", "--users", "1"]):
+        result = subprocess.run([TIDINGS, *command], env=env, capture_output=True, text=True)
+        assert result.returncode == 2, result.stderr
+        assert "make run" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_port_in_use_is_said_plainly_and_nothing_claims_to_be_up(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TIDINGS_")}
+        env |= {"TIDINGS_DATA_DIR": str(tmp_path / "data"), "TIDINGS_PORT": str(port)}
+        result = subprocess.run(
+            [TIDINGS, "dev"], env=env, capture_output=True, text=True, timeout=60
+        )
+    assert result.returncode == 1
+    assert f"Port {port}" in result.stderr
+    assert "Tidings is up" not in result.stdout

@@ -8,7 +8,7 @@ import time
 
 from tidings.app.auth import issue_token
 from tidings.app.logs import configure_logging
-from tidings.app.settings import Settings
+from tidings.app.settings import STACK_FILE, Settings
 from tidings.feed.keys import Keys
 from tidings.feed.queue import FanoutQueue
 from tidings.feed.users import is_user_id
@@ -64,7 +64,7 @@ def run_bench_command(settings: Settings, args: argparse.Namespace) -> int:
     if not secret:
         print("Set TIDINGS_JWT_SECRET to the API's secret.", file=sys.stderr)
         return 2
-    url = args.url or f"http://{settings.host}:{settings.port}/graphql"
+    url = args.url or settings.running_api_url()
     size = TINY if args.tiny else BenchSize()
     logs = settings.data_dir / "logs" / "bench"
     report = asyncio.run(run_bench(settings, url, size, secret, logs))
@@ -148,10 +148,23 @@ def parser() -> argparse.ArgumentParser:
     return parser
 
 
+_NO_STACK = (
+    "No running `make run` found ({stack} is missing) and the stores are not named: "
+    "start `make run` in another terminal, or set TIDINGS_REDIS_URL, TIDINGS_GRAPH_URL "
+    "and TIDINGS_MONGO_URI."
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
+    if args.command in {"seed", "bench", "dead-letters"}:
+        # Tools talk to the stores `make run` started, wherever their ports are.
+        if not settings.stack_is_known():
+            print(_NO_STACK.format(stack=settings.data_dir / STACK_FILE), file=sys.stderr)
+            return 2
+        settings = settings.with_running_stack()
     if args.command in {"dev", "seed", "bench"}:
         return run_tooling(settings, args)
     if args.command == "token":

@@ -147,7 +147,9 @@ class HomeTimeline:
             self.celebrity_merges += 1
             try:
                 pulled = await lookup.recent(celebrities, before, wanted)
-            except StoreUnavailable:
+            except StoreUnavailable as outage:
+                if outage.store != "mongodb":
+                    raise
                 # MongoDB is down: the pushed part alone is still a page.
                 self.partial_pages += 1
                 pulled = []
