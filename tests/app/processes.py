@@ -30,11 +30,11 @@ async def worker_process(settings: Settings, log: Path, **extra: str) -> asyncio
 
 
 async def api_process(
-    settings: Settings, log: Path, **extra: str
+    settings: Settings, log: Path, *, log_level: str = "WARNING", **extra: str
 ) -> tuple[asyncio.subprocess.Process, str]:
     """An API process on a free port; returns it with its base URL once it is ready."""
     port = free_port()
-    env = environment(settings, port=str(port), log_level="WARNING", **extra)
+    env = environment(settings, port=str(port), log_level=log_level, **extra)
     with log.open("a") as output:
         process = await asyncio.create_subprocess_exec(
             TIDINGS, "api", env=env, stdout=output, stderr=output

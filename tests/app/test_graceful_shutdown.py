@@ -1,6 +1,7 @@
 """SIGTERM lets an API process finish the requests in flight, then exit 0."""
 
 import asyncio
+import json
 from pathlib import Path
 
 import httpx
@@ -49,3 +50,16 @@ async def test_sigterm_finishes_requests_in_flight(
             api.kill()
             await api.wait()
         await drop_namespace(settings)
+
+
+async def test_every_log_line_is_json_uvicorns_included(settings: Settings, tmp_path: Path) -> None:
+    log = tmp_path / "api.log"
+    api, _base = await api_process(settings, log, log_level="INFO")
+    api.terminate()
+    assert await asyncio.wait_for(api.wait(), 20) == 0
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
+    entries = [json.loads(line) for line in lines]  # raises on any line that is not JSON
+    assert all({"time", "level", "logger", "message"} <= set(entry) for entry in entries)
+    loggers = {entry["logger"] for entry in entries}
+    assert any(name.startswith("uvicorn") for name in loggers), loggers
+    assert any("Application startup complete" in entry["message"] for entry in entries)

@@ -41,6 +41,8 @@ def uvicorn_config(settings: Settings, *, port: int | None = None) -> uvicorn.Co
         ws_ping_timeout=settings.ws_ping_timeout_seconds,
         lifespan="on",
         access_log=False,
+        # uvicorn's own lines go through the process's logging set-up: JSON too.
+        log_config=None,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         log_level=settings.log_level.lower(),
     )
