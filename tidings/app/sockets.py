@@ -31,9 +31,6 @@ class SocketPolicy:
         self._open: dict[str, int] = {}
         self._watchers: dict[int, list[asyncio.Task[None]]] = {}
 
-    def open_sockets(self, user_id: str) -> int:
-        return self._open.get(user_id, 0)
-
     def admit(self, websocket: WebSocket, context: Context, bearer: Bearer) -> str | None:
         """Takes the socket on for this user; the reason if it must be refused."""
         user_id = bearer.viewer_id

@@ -48,6 +48,3 @@ class PostCache:
 
     def evict(self, post_id: int) -> None:
         self._entries.pop(post_id, None)
-
-    def __len__(self) -> int:
-        return len(self._entries)
