@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,10 +76,15 @@ class DevStack:
                 [TIDINGS, "dev"], env=env, stdout=output, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + 90
-        while "Tidings is up" not in log.read_text():
-            assert self.process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
+        try:
+            while "Tidings is up" not in log.read_text():
+                assert self.process.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+        except AssertionError:
+            self.process.terminate()  # its children follow it (parent-death signal)
+            self.process.wait(60)
+            raise
         self.children = descendants(self.process.pid)
 
     def stop(self, signum: int) -> int:
@@ -86,14 +92,32 @@ class DevStack:
         return self.process.wait(60)
 
 
+@pytest.fixture
+def started() -> Iterator[list[DevStack]]:
+    """Stacks the test starts; any it leaves running (a failed assertion) are stopped."""
+    stacks: list[DevStack] = []
+    yield stacks
+    for stack in stacks:
+        if stack.process.poll() is None:
+            stack.process.send_signal(signal.SIGTERM)
+            try:
+                stack.process.wait(60)
+            except subprocess.TimeoutExpired:
+                stack.process.kill()
+                stack.process.wait()
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(240)
-def test_dev_stack_serves_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
+def test_dev_stack_serves_stops_cleanly_and_keeps_data(
+    tmp_path: Path, started: list[DevStack]
+) -> None:
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("TIDINGS_")}
     env |= {"TIDINGS_DATA_DIR": str(tmp_path / "data"), "TIDINGS_PORT": str(port)}
 
     stack = DevStack(env, tmp_path / "first.log")
+    started.append(stack)
     # redis-server, SecantusDB, the API and the worker, at least.
     assert len(stack.children) >= 4
     alice, bob = token(env, "alice"), token(env, "bob")
@@ -113,6 +137,7 @@ def test_dev_stack_serves_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
 
     # Same data dir, same secret: the old token still works and the post is still there.
     again = DevStack(env, tmp_path / "second.log")
+    started.append(again)
     page = graphql(port, alice, "{ timeline { edges { node { id body } } } }")
     assert page["timeline"]["edges"] == [{"node": {"id": post_id, "body": "hi"}}]
 
