@@ -38,7 +38,6 @@ async def test_a_post_survives_the_api_dying_between_insert_and_enqueue(
     keys: Keys,
     timelines: TimelineStore,
     queue: FanoutQueue,
-    posting: PostService,
 ) -> None:
     [reader] = await active_readers(stores, timelines, "author", 1)
     env = environment(settings, outbox_deadline_seconds="0.5")

@@ -41,11 +41,14 @@ async def anonymous(api: Api, body: str | bytes) -> httpx.Response:
 # -- documents ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("per_level", "levels"), [(10, 6), (20, 7)])
+# A trailing space once defeated the validation cache: the limits hold all the same.
+@pytest.mark.parametrize(
+    ("per_level", "levels", "suffix"), [(10, 6, ""), (10, 6, " "), (20, 7, "")]
+)
 async def test_fragment_bombs_are_refused_before_execution_without_a_token(
-    api: Api, per_level: int, levels: int
+    api: Api, per_level: int, levels: int, suffix: str
 ) -> None:
-    query = fragment_bomb(per_level, levels)
+    query = fragment_bomb(per_level, levels) + suffix
     response = await anonymous(api, json.dumps({"query": query}))
     body = response.json()
     assert body["data"] is None
@@ -59,12 +62,6 @@ async def test_fragment_bombs_are_refused_before_execution_without_a_token(
     measure = measurer.operation(operation)
     assert measure.cost > per_level**levels
     assert measurer.visited == 4 * per_level * levels + 3
-
-
-async def test_a_trailing_space_is_no_way_around_the_limits(api: Api) -> None:
-    query = fragment_bomb(10, 6) + " "
-    body = (await anonymous(api, json.dumps({"query": query}))).json()
-    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 async def test_nested_connections_over_budget_are_refused_with_cost_and_limit(api: Api) -> None:

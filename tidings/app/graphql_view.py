@@ -17,8 +17,8 @@ from tidings.app.sockets import SocketPolicy
 from tidings.feed.errors import Unauthenticated
 from tidings.resolvers.context import Context
 
-# Where a socket's connection and context wait for the socket policy's release.
-_CONNECTION = "tidings.connection"
+# Where a socket's context waits for the socket policy's release.
+_CONTEXT = "tidings.context"
 
 # Far above any GraphQL request (a body, its variables, an input object).
 MAX_JSON_DEPTH = 32
@@ -45,17 +45,14 @@ class TidingsGraphQL(GraphQL[Context, None]):
         super().__init__(*args, **kwargs)
         self.verifier = verifier
         self.sockets = sockets
-        # Each open socket's context and its connection, for the socket policy.
-        self._connections: dict[int, tuple[WebSocket, Context]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
-            connection = scope.get(_CONNECTION)
-            if connection is not None:
-                self._connections.pop(id(connection[1]), None)
-                await self.sockets.release(*connection)
+            context: Context | None = scope.get(_CONTEXT)
+            if context is not None:
+                await self.sockets.release(context.socket, context)
 
     def decode_json(self, data: str | bytes) -> object:
         """Every JSON the view reads, request bodies and WebSocket messages alike.
@@ -95,8 +92,9 @@ class TidingsGraphQL(GraphQL[Context, None]):
             # Over WebSocket the token arrives in `connection_init`; see on_ws_connect.
             rejected = Unauthenticated("Send the token in the connection_init payload.")
             context = Context.for_request(state.backends, None, rejected, long_lived=True)
-            request.scope[_CONNECTION] = (request, context)
-            self._connections[id(context)] = (request, context)
+            context.socket = request
+            # Found again when the socket is gone, to release what the policy holds.
+            request.scope[_CONTEXT] = context
             return context
         viewer_id, auth_error = None, None
         try:
@@ -113,8 +111,7 @@ class TidingsGraphQL(GraphQL[Context, None]):
             bearer = self.verifier.verify(authorization if isinstance(authorization, str) else None)
         except Unauthenticated as error:
             raise ConnectionRejectionError({"message": error.message}) from None
-        websocket, _ = self._connections[id(context)]
-        refusal = self.sockets.admit(websocket, context, bearer)
+        refusal = self.sockets.admit(context.socket, context, bearer)
         if refusal is not None:
             raise ConnectionRejectionError({"message": refusal})
         context.viewer_id = bearer.viewer_id

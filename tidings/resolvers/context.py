@@ -2,6 +2,7 @@
 
 import contextvars
 from dataclasses import dataclass
+from typing import Any
 
 from tidings.feed.cursor import CursorCodec
 from tidings.feed.errors import Unauthenticated
@@ -45,7 +46,9 @@ class Context:
     auth_error: Unauthenticated | None
     # Set from `connection_init` on a WebSocket, before any operation runs.
     connection_params: dict[str, object] | None = None
-    # On a WebSocket: subscriptions running now, and since when none has (loop time).
+    # On a WebSocket: the connection itself (for the socket policy to close it), the
+    # subscriptions running now, and since when none has (loop time).
+    socket: Any = None
     subscriptions: int = 0
     idle_since: float = 0.0
 

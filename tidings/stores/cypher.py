@@ -113,12 +113,14 @@ ON CREATE SET blocked.at = $now
 RETURN size(friendships) AS ended
 """
 
-UNBLOCK = """
-OPTIONAL MATCH (:User {id: $a})-[r:BLOCKED]->(:User {id: $b})
+# Takes back one directed tie: a template, as relationship types cannot be parameters.
+_UNTIE = """
+OPTIONAL MATCH (:User {{id: $a}})-[r:{tie}]->(:User {{id: $b}})
 WITH collect(r) AS edges
 FOREACH (edge IN edges | DELETE edge)
 RETURN size(edges)
 """
+UNBLOCK = _UNTIE.format(tie="BLOCKED")
 
 MUTE = """
 MERGE (a:User {id: $a})
@@ -128,12 +130,7 @@ ON CREATE SET muted.at = $now
 RETURN 1
 """
 
-UNMUTE = """
-OPTIONAL MATCH (:User {id: $a})-[r:MUTED]->(:User {id: $b})
-WITH collect(r) AS edges
-FOREACH (edge IN edges | DELETE edge)
-RETURN size(edges)
-"""
+UNMUTE = _UNTIE.format(tie="MUTED")
 
 # How the viewer stands with each of these users, as the viewer may know it: a
 # block by the other side is not reported.
@@ -198,8 +195,9 @@ RETURN coalesce(u.celebrity, false)
 
 # Re-decides one user's celebrity mark, with hysteresis: marked on reaching
 # $promote_at friends, unmarked only below $demote_below, so a friendship toggled
-# at the boundary changes nothing. Counts at most $promote_at friends. Returns
-# the mark before and after.
+# at the boundary changes nothing. Counts at most $promote_at friends, and writes
+# only when the mark changes (it runs on every friendship change). Returns the
+# mark before and after.
 UPDATE_CELEBRITY = """
 MATCH (u:User {id: $id})
 CALL {
@@ -215,7 +213,7 @@ WITH u, was, CASE
   WHEN was AND friends < $demote_below THEN false
   ELSE was
 END AS now
-SET u.celebrity = now
+FOREACH (_ IN CASE WHEN now <> was THEN [1] ELSE [] END | SET u.celebrity = now)
 RETURN was, now
 """
 
