@@ -10,15 +10,22 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.schema import BaseSchema
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
 from tidings.app.auth import TokenVerifier
+from tidings.app.graphiql import GraphiQLPage
+from tidings.app.media_types import GRAPHQL_RESPONSE, response_media_type
 from tidings.app.sockets import SocketPolicy
 from tidings.feed.errors import Unauthenticated
 from tidings.resolvers.context import Context
 
 # Where a socket's context waits for the socket policy's release.
 _CONTEXT = "tidings.context"
+# Where a request's sub-response waits for its result's status.
+_SUB_RESPONSE = "tidings.sub_response"
 
 # Far above any GraphQL request (a body, its variables, an input object).
 MAX_JSON_DEPTH = 32
@@ -40,11 +47,24 @@ def _depth_over(value: object, limit: int) -> bool:
 
 class TidingsGraphQL(GraphQL[Context, None]):
     def __init__(
-        self, verifier: TokenVerifier, sockets: SocketPolicy, *args: Any, **kwargs: Any
+        self,
+        verifier: TokenVerifier,
+        sockets: SocketPolicy,
+        schema: BaseSchema,
+        *,
+        graphiql: GraphiQLPage | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(*args, **kwargs)
+        # Strawberry serves its IDE for browsers when `graphql_ide` is set; ours
+        # replaces its page, which loads GraphiQL from a CDN.
+        super().__init__(schema, graphql_ide="graphiql" if graphiql else None, **kwargs)
         self.verifier = verifier
         self.sockets = sockets
+        self.graphiql = graphiql
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        assert self.graphiql is not None  # Strawberry asks only when one is set
+        return self.graphiql.response()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -83,6 +103,43 @@ class TidingsGraphQL(GraphQL[Context, None]):
         if not isinstance(parsed, dict | list):
             raise HTTPException(400, "The request body must be a JSON object.")
         return parsed
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = response_media_type(request.headers.get("accept"))
+        request.scope[_SUB_RESPONSE] = sub_response
+        return sub_response
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """A request error (unparsable, invalid, bad variables) has no `data`.
+
+        Under the spec's media type it is a 400 without `data`; under plain JSON it
+        stays a 200 with `data: null`, as clients of that type expect. A field error
+        always has a path, so an error-free path list means nothing executed.
+        """
+        response = process_result(result)
+        sub_response: Response = request.scope[_SUB_RESPONSE]
+        refused = result.data is None and all(error.path is None for error in result.errors or ())
+        if sub_response.media_type == GRAPHQL_RESPONSE and result.errors and refused:
+            response.pop("data", None)
+            sub_response.status_code = 400
+        return response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = Response(
+            self.encode_json(response_data),
+            status_code=sub_response.status_code or 200,
+            media_type=sub_response.media_type,
+        )
+        response.headers.raw.extend(sub_response.headers.raw)
+        response.background = sub_response.background
+        return response
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
