@@ -3,6 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# GraphiQL's browser files and the browser tests' tools come from npm, checked
+# against package-lock.json's hashes; without npm, GraphiQL says how to get them.
+NPM := $(shell command -v npm 2>/dev/null)
+WEB_STAMP := node_modules/.installed
+INSTALLED := $(STAMP) $(if $(NPM),$(WEB_STAMP))
 
 .PHONY: run test lint clean
 
@@ -12,10 +17,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,embedded]'
 	touch $(STAMP)
 
-run: $(STAMP)
+$(WEB_STAMP): package.json package-lock.json scripts/vendor-graphiql
+	npm ci --no-audit --no-fund --loglevel=error
+	scripts/vendor-graphiql
+	touch $(WEB_STAMP)
+
+run: $(INSTALLED)
 	$(BIN)/tidings dev
 
-test: $(STAMP)
+test: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -26,4 +36,4 @@ lint: $(STAMP)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules tidings/app/graphiql_assets/vendor .mypy_cache .pytest_cache .ruff_cache

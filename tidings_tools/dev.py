@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 from types import FrameType
 
+from tidings.app.auth import issue_token
 from tidings.app.settings import DEV_SECRET_FILE, STACK_FILE, Settings, write_stack_file
 from tidings_tools import devstack
 
@@ -88,7 +89,7 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
-def run_dev(settings: Settings) -> int:
+def run_dev(settings: Settings, signed_in_as: str = "alice") -> int:
     data_dir = settings.data_dir
     if port_in_use(settings.host, settings.port):
         # Checked first: another server answering /healthz must not pass for ours.
@@ -100,6 +101,9 @@ def run_dev(settings: Settings) -> int:
         return 1
     env = dict(os.environ)
     env["TIDINGS_JWT_SECRET"] = dev_secret(settings)
+    # The explorer and the schema it reads, for this machine's developer only.
+    env.setdefault("TIDINGS_GRAPHIQL", "true")
+    env.setdefault("TIDINGS_INTROSPECTION", "true")
     stop = Stop()
     servers: list[devstack.ChildProcess] = []
     apps: list[devstack.ChildProcess] = []
@@ -131,10 +135,15 @@ def run_dev(settings: Settings) -> int:
                 "pid": os.getpid(),
             },
         )
+        # The token rides in the fragment, which the browser never sends anywhere.
+        token = issue_token(signed_in_as, env["TIDINGS_JWT_SECRET"], settings.token_ttl_seconds)
+        tidings_command = Path(sys.executable).with_name("tidings")
         print(
-            f"Tidings is up: {base}/graphql (GraphiQL in a browser)\n"
+            f"Tidings is up: {base}/graphql\n"
+            f"  GraphiQL, signed in as {signed_in_as}: {base}/graphql#token={token}\n"
+            f"  another user: `tidings dev --user bob`, or paste `{tidings_command} token bob`\n"
             f"  redis/graph {env['TIDINGS_REDIS_URL']}  mongo {env['TIDINGS_MONGO_URI']}\n"
-            f"  logs in {logs}; a token: tidings token alice\n"
+            f"  logs in {logs}\n"
             "Ctrl-C stops everything.",
             flush=True,
         )

@@ -20,6 +20,8 @@ def overrides() -> dict[str, Any]:
         "delete_rate": 1,
         "max_pending_friend_requests": 2,
         "query_max_aliases": 5,
+        # Read below, to see which arguments the schema offers.
+        "introspection": True,
     }
 
 

@@ -142,12 +142,6 @@ async def test_requests_that_are_not_graphql_get_400(
     assert response.status_code == 400
 
 
-async def test_browser_gets_graphiql(api: Api) -> None:
-    response = await api.http.get("/graphql", headers={"Accept": "text/html"})
-    assert response.status_code == 200
-    assert "graphiql" in response.text.lower()
-
-
 async def test_health_and_readiness(api: Api) -> None:
     assert (await api.http.get("/healthz")).json() == {"status": "ok"}
     ready = await api.http.get("/readyz")

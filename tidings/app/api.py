@@ -14,13 +14,14 @@ from typing import TypedDict
 import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from tidings.app import components
 from tidings.app.admission import Admission, LoadGate
 from tidings.app.auth import TokenVerifier
 from tidings.app.body_limit import BodyLimit
+from tidings.app.graphiql import GraphiQLPage, graphiql_assets
 from tidings.app.graphql_view import TidingsGraphQL
 from tidings.app.logs import RequestIds
 from tidings.app.metrics import Metrics
@@ -214,18 +215,21 @@ def create_app(settings: Settings) -> Starlette:
         verifier,
         sockets,
         schema,
-        graphql_ide="graphiql",
+        graphiql=GraphiQLPage("/graphql") if settings.graphiql else None,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
         connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
         max_subscriptions_per_connection=settings.ws_max_subscriptions,
     )
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", health),
+        Route("/readyz", readiness),
+    ]
+    if settings.graphiql:
+        routes.append(graphiql_assets())
     return Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
-            Route("/healthz", health),
-            Route("/readyz", readiness),
-        ],
+        routes=routes,
         lifespan=lifespan,
         middleware=[
             Middleware(RequestIds),

@@ -105,7 +105,7 @@ def run_tooling(settings: Settings, args: argparse.Namespace) -> int:
         if args.command == "dev":
             from tidings_tools.dev import run_dev
 
-            return run_dev(settings)
+            return run_dev(settings, signed_in_as=args.user)
         if args.command == "seed":
             return run_seed(settings, args)
         return run_bench_command(settings, args)
@@ -131,7 +131,10 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument(
         "--ttl", type=int, default=None, help="seconds until it expires (TIDINGS_TOKEN_TTL_SECONDS)"
     )
-    commands.add_parser("dev", help="start the embedded stack, the API and one worker")
+    dev = commands.add_parser("dev", help="start the embedded stack, the API and one worker")
+    dev.add_argument(
+        "--user", default="alice", help="who the GraphiQL link it prints signs in as (alice)"
+    )
     seed = commands.add_parser("seed", help="load a synthetic social graph and post history")
     seed.add_argument("--users", type=int, required=True)
     seed.add_argument("--avg-friends", type=int, default=50)

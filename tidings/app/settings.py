@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Where `tidings dev` keeps the JWT secret it generated.
@@ -117,7 +117,11 @@ class Settings(BaseSettings):
     query_max_tokens: int = Field(default=2_000, gt=0)
     # Fields a query may return, counting list sizes: see schema/limits.py.
     query_max_cost: int = Field(default=5_000, gt=0)
-    introspection: bool = True
+    # Both off unless asked for (`tidings dev` asks): a production API serves
+    # clients that know its schema, and needs no explorer on its public port.
+    introspection: bool = False
+    # GraphiQL for browsers at /graphql; it reads the schema, so needs introspection.
+    graphiql: bool = False
     max_body_bytes: int = Field(default=65_536, gt=0)
     # GraphQL requests one API process works on at once; past that, 503 at once.
     max_requests_in_flight: int = Field(default=64, gt=0)
@@ -129,6 +133,12 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".tidings")
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
+
+    @model_validator(mode="after")
+    def _graphiql_reads_the_schema(self) -> "Settings":
+        if self.graphiql and not self.introspection:
+            raise ValueError("TIDINGS_GRAPHIQL=true needs TIDINGS_INTROSPECTION=true")
+        return self
 
     @property
     def celebrity_demote_below(self) -> int:

@@ -51,6 +51,11 @@ class Measure:
     depth: int = 0
     aliases: int = 0
     cost: int = 0
+    # Introspection is measured on its own scale: explorers send a query 14 deep
+    # (type references nest `ofType`), bounded instead by its lists' nesting.
+    lists: int = 0  # introspection's list fields nested on one path, where counted
+    schema_depth: int = 0
+    schema_lists: int = 0
 
 
 class DocumentMeasurer:
@@ -80,12 +85,17 @@ class DocumentMeasurer:
     def _selection_set(self, selection_set: SelectionSetNode | None) -> Measure:
         if selection_set is None:
             return Measure()
-        depth = aliases = cost = 0
+        depth = aliases = cost = lists = schema_depth = schema_lists = 0
         for selection in selection_set.selections:
             self.visited += 1
             if isinstance(selection, FieldNode):
                 inner = self._selection_set(selection.selection_set)
                 nested = 1 + inner.depth if selection.selection_set else 0
+                lists = max(lists, inner.lists + (selection.name.value in _SCHEMA_LISTS))
+                if selection.name.value in _INTROSPECTION_ROOTS:
+                    schema_depth = max(schema_depth, nested)
+                    schema_lists = max(schema_lists, inner.lists)
+                    nested = 1
                 depth = max(depth, nested)
                 aliases += inner.aliases + (selection.alias is not None)
                 cost += 1 + self._size(selection) * inner.cost
@@ -99,7 +109,10 @@ class DocumentMeasurer:
                 depth = max(depth, inner.depth)
                 aliases += inner.aliases
                 cost += inner.cost
-        return Measure(depth, aliases, cost)
+                lists = max(lists, inner.lists)
+                schema_depth = max(schema_depth, inner.schema_depth)
+                schema_lists = max(schema_lists, inner.schema_lists)
+        return Measure(depth, aliases, cost, lists, schema_depth, schema_lists)
 
     def _fragment(self, name: str) -> Measure:
         if name in self._measured:
@@ -138,6 +151,25 @@ class DocumentMeasurer:
         return value
 
 
+_INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
+# Introspection's list fields. The explorers' query nests three (types, their
+# fields, their arguments); nesting more (a field's type's fields...) walks the
+# schema again at every level, so it is refused.
+_SCHEMA_LISTS = frozenset(
+    {
+        "types",
+        "fields",
+        "args",
+        "inputFields",
+        "interfaces",
+        "possibleTypes",
+        "enumValues",
+        "directives",
+    }
+)
+MAX_SCHEMA_LISTS = 3
+MAX_SCHEMA_DEPTH = 24
+
 # Fields that answer a page of DEFAULT_PAGE when asked without `first`.
 _PAGED_FIELDS = frozenset(
     {"timeline", "friends", "friendRequests", "sentFriendRequests", "blocked", "muted"}
@@ -160,6 +192,18 @@ def document_limits_rule(
                     self.report_error(
                         GraphQLError(
                             f"The query's depth is {measure.depth}; the limit is {max_depth}.",
+                            definition,
+                        )
+                    )
+                if (
+                    measure.schema_depth > MAX_SCHEMA_DEPTH
+                    or measure.schema_lists > MAX_SCHEMA_LISTS
+                ):
+                    self.report_error(
+                        GraphQLError(
+                            f"The introspection query nests {measure.schema_lists} lists "
+                            f"{measure.schema_depth} deep; the limits are {MAX_SCHEMA_LISTS} "
+                            f"lists and depth {MAX_SCHEMA_DEPTH}.",
                             definition,
                         )
                     )
