@@ -9,13 +9,22 @@ NPM := $(shell command -v npm 2>/dev/null)
 WEB_STAMP := node_modules/.installed
 INSTALLED := $(STAMP) $(if $(NPM),$(WEB_STAMP))
 
-.PHONY: run test lint clean
+# requirements.lock pins every runtime dependency with its hashes, for the image
+# and for this venv alike, so the suite tests what ships. `make lock` renews it.
+LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28
 
-$(STAMP): pyproject.toml
+.PHONY: run test lint lock clean
+
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/pip install --quiet -e '.[dev,embedded]'
 	touch $(STAMP)
+
+lock: $(STAMP)
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) --quiet -o requirements.lock
 
 $(WEB_STAMP): package.json package-lock.json scripts/vendor-graphiql
 	npm ci --no-audit --no-fund --loglevel=error

@@ -116,6 +116,20 @@ def run_tooling(settings: Settings, args: argparse.Namespace) -> int:
         return 2
 
 
+def run_probe(settings: Settings, url: str | None) -> int:
+    """For container health checks: 0 if the URL (our /readyz) answers 200."""
+    import urllib.request
+
+    target = url or f"http://127.0.0.1:{settings.port}/readyz"
+    try:
+        with urllib.request.urlopen(target, timeout=2) as response:
+            ready = response.status == 200
+    except OSError as error:
+        print(f"{target}: {error}", file=sys.stderr)
+        return 1
+    return 0 if ready else 1
+
+
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tidings", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -126,6 +140,10 @@ def parser() -> argparse.ArgumentParser:
     )
     dead.add_argument("--replay", nargs="*", default=[], metavar="ID", help="replay these")
     dead.add_argument("--replay-all", action="store_true", help="replay every dead letter")
+    probe = commands.add_parser(
+        "probe", help="exit 0 if this host's API is ready (/readyz on TIDINGS_PORT)"
+    )
+    probe.add_argument("--url", default=None, help="probe this URL instead")
     token = commands.add_parser("token", help="print a bearer token for a user")
     token.add_argument("user_id")
     token.add_argument(
@@ -170,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings.with_running_stack()
     if args.command in {"dev", "seed", "bench"}:
         return run_tooling(settings, args)
+    if args.command == "probe":
+        return run_probe(settings, args.url)
     if args.command == "token":
         return run_token(settings, args.user_id, args.ttl or settings.token_ttl_seconds)
     if args.command == "api":
