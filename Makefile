@@ -7,7 +7,12 @@ STAMP := $(VENV)/.installed
 # against package-lock.json's hashes; without npm, GraphiQL says how to get them.
 NPM := $(shell command -v npm 2>/dev/null)
 WEB_STAMP := node_modules/.installed
-INSTALLED := $(STAMP) $(if $(NPM),$(WEB_STAMP))
+# Neo4j 5 Community for the suite and `tidings dev --graph neo4j`, from Maven
+# Central, where java and mvn exist (the tests that need it say so otherwise).
+MVN := $(shell command -v mvn 2>/dev/null)
+JAVA := $(shell command -v java 2>/dev/null)
+NEO4J_LAUNCHER := neo4j-launcher/target/neo4j-launcher.jar
+INSTALLED := $(STAMP) $(if $(NPM),$(WEB_STAMP)) $(if $(and $(MVN),$(JAVA)),$(NEO4J_LAUNCHER))
 
 # requirements.lock pins every runtime dependency with its hashes, for the image
 # and for this venv alike, so the suite tests what ships. `make lock` renews it.
@@ -31,6 +36,10 @@ $(WEB_STAMP): package.json package-lock.json scripts/vendor-graphiql
 	scripts/vendor-graphiql
 	touch $(WEB_STAMP)
 
+$(NEO4J_LAUNCHER): neo4j-launcher/pom.xml $(shell find neo4j-launcher/src -name '*.java')
+	mvn --quiet --batch-mode --no-transfer-progress -f neo4j-launcher/pom.xml package
+	touch $(NEO4J_LAUNCHER)
+
 run: $(INSTALLED)
 	$(BIN)/tidings dev
 
@@ -45,4 +54,5 @@ lint: $(STAMP)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) node_modules tidings/app/graphiql_assets/vendor .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules tidings/app/graphiql_assets/vendor neo4j-launcher/target \
+	    .mypy_cache .pytest_cache .ruff_cache

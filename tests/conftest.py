@@ -5,6 +5,7 @@ up only those: no test flushes data it did not create.
 """
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -29,7 +30,7 @@ from tidings.feed.queue import FanoutQueue
 from tidings.feed.ties import TieCache
 from tidings.feed.timeline import TimelineStore
 from tidings.stores.redis import connect_redis
-from tidings_tools import devstack
+from tidings_tools import devstack, neo4j
 from tidings_tools.cluster import start_redis_cluster
 
 JWT_SECRET = "test-secret-with-enough-entropy-for-hs256-0123456789"
@@ -64,11 +65,45 @@ def redis_cluster_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int
         node.stop()
 
 
+@pytest.fixture(scope="session")
+def neo4j_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Neo4j 5 server for the session: TIDINGS_TEST_NEO4J_URI's, or one started here."""
+    if external := os.environ.get("TIDINGS_TEST_NEO4J_URI"):
+        yield external
+        return
+    if (reason := neo4j.unavailable()) is not None:
+        if os.environ.get("TIDINGS_REQUIRE_NEO4J") == "1":
+            pytest.fail(f"Neo4j is required (TIDINGS_REQUIRE_NEO4J=1), but {reason}")
+        pytest.skip(f"needs Neo4j: {reason}")
+    root: Path = tmp_path_factory.mktemp("neo4j")
+    port = devstack.free_port()
+    secret = neo4j.password(root)
+    server = neo4j.start_neo4j(root / "home", port, root / "neo4j.log", secret, heap="1g")
+    yield neo4j.bolt_url(port, secret)
+    server.stop()
+
+
 @pytest.fixture
-def settings(redis_port: int, mongo_port: int, tmp_path: Path) -> Settings:
+def graph_backend(request: pytest.FixtureRequest) -> str:
+    """FalkorDB unless a module asks for both (tests/graphs.py)."""
+    backend: str = getattr(request, "param", "falkordb")
+    return backend
+
+
+@pytest.fixture
+def settings(
+    redis_port: int,
+    mongo_port: int,
+    tmp_path: Path,
+    graph_backend: str,
+    request: pytest.FixtureRequest,
+) -> Settings:
+    graph_url = f"falkordb://127.0.0.1:{redis_port}"
+    if graph_backend == "neo4j":
+        graph_url = request.getfixturevalue("neo4j_uri")
     return Settings(
         redis_url=f"redis://127.0.0.1:{redis_port}/0",
-        graph_url=f"falkordb://127.0.0.1:{redis_port}",
+        graph_url=graph_url,
         mongo_uri=f"mongodb://127.0.0.1:{mongo_port}",
         jwt_secret=JWT_SECRET,
         data_dir=tmp_path / "data",

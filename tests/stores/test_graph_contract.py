@@ -3,11 +3,11 @@
 Each backend subclasses GraphContract and provides a `graph` fixture.
 """
 
-import os
 from collections.abc import AsyncIterator
 
 import pytest
 
+from tests.graphs import ON_NEO4J
 from tidings.app.settings import Settings
 from tidings.app.stores import connect_graph
 from tidings.stores.falkordb_graph import FalkorDBGraph
@@ -17,6 +17,7 @@ from tidings.stores.graph import (
     Relation,
     RelationList,
     RequestOutcome,
+    Suggestion,
     UserSummary,
 )
 from tidings.stores.neo4j_graph import Neo4jGraph, label_for
@@ -29,14 +30,13 @@ async def ask(graph: FriendGraph, user: str, other: str, *, at: int = 1) -> Requ
 
 
 class GraphContract:
-    backend: type[FriendGraph]
+    """Subclassed per backend, which also picks the test's settings (tests/graphs.py)."""
 
-    def graph_url(self, settings: Settings) -> str:
-        raise NotImplementedError
+    backend: type[FriendGraph]
 
     @pytest.fixture
     async def graph(self, settings: Settings) -> AsyncIterator[FriendGraph]:
-        graph = connect_graph(self.graph_url(settings), settings.namespace)
+        graph = connect_graph(settings.graph_url, settings.namespace)
         assert isinstance(graph, self.backend)
         await graph.ensure_schema()
         try:
@@ -240,28 +240,47 @@ class GraphContract:
         await graph.add_friendship("x", "y")
         assert await graph.user_summaries(["x"]) == [UserSummary("x", 1)]
 
+    async def test_suggestions_rank_friends_of_friends_by_mutual_friends(
+        self, graph: FriendGraph
+    ) -> None:
+        for one, other in [
+            ("v", "a"), ("v", "b"), ("v", "c"), ("a", "b"),
+            ("a", "x"), ("b", "x"), ("c", "x"),
+            ("a", "y"), ("b", "y"),
+            ("b", "z"), ("c", "q"), ("a", "r"),
+        ]:  # fmt: skip
+            await graph.add_friendship(one, other)
+        assert await ask(graph, "v", "z") == RequestOutcome.SENT  # pending: left out
+        await graph.block("r", "v", now_ms=1)  # blocked either way: left out
+
+        async def walk(limit: int = 10) -> list[Suggestion]:
+            return await graph.suggestions("v", limit, friends_walked=100, per_friend=100)
+
+        # a and b are v's friends, though each is the other's friend: left out.
+        assert await walk() == [Suggestion("x", 3), Suggestion("y", 2), Suggestion("q", 1)]
+        assert await walk(limit=2) == [Suggestion("x", 3), Suggestion("y", 2)]
+        assert await graph.suggestions("nobody", 10, friends_walked=5, per_friend=5) == []
+
+    async def test_the_suggestion_walk_is_capped(self, graph: FriendGraph) -> None:
+        await graph.befriend_many("v", ["f1", "f2", "f3"])
+        for friend in ("f1", "f2", "f3"):
+            await graph.befriend_many(friend, [f"{friend}-{n}" for n in range(20)] + ["shared"])
+        everything = await graph.suggestions("v", 100, friends_walked=100, per_friend=100)
+        assert everything[0] == Suggestion("shared", 3)
+        assert len(everything) == 61
+        # Two friends walked, five of each one's friends read: ten ties at most.
+        capped = await graph.suggestions("v", 100, friends_walked=2, per_friend=5)
+        assert sum(s.mutual_friends for s in capped) <= 10
+        assert capped
+
 
 class TestFalkorDBGraph(GraphContract):
     backend = FalkorDBGraph
 
-    def graph_url(self, settings: Settings) -> str:
-        return settings.graph_url
 
-
-NEO4J_URI = os.environ.get("TIDINGS_TEST_NEO4J_URI")
-
-
-@pytest.mark.skipif(
-    not NEO4J_URI,
-    reason="needs a Neo4j server: set TIDINGS_TEST_NEO4J_URI (e.g. neo4j://user:pass@host:7687); "
-    "none can be installed on this machine",
-)
+@ON_NEO4J
 class TestNeo4jGraph(GraphContract):
     backend = Neo4jGraph
-
-    def graph_url(self, settings: Settings) -> str:
-        assert NEO4J_URI is not None
-        return NEO4J_URI
 
 
 async def test_the_url_scheme_alone_selects_the_backend(settings: Settings) -> None:

@@ -152,10 +152,15 @@ class Settings(BaseSettings):
 
     def in_namespace(self, namespace: str) -> "Settings":
         """These settings for another namespace: its own keys, graph and database."""
+        graph_url = self.graph_url
+        # A FalkorDB URL's path names the graph; a Neo4j URL's names the database,
+        # where the namespace is a label instead (see stores/neo4j_graph.py).
+        if urlsplit(graph_url).scheme.split("+")[0] not in {"neo4j", "bolt"}:
+            graph_url = _with_path(graph_url, namespace)
         return self.model_copy(
             update={
                 "namespace": namespace,
-                "graph_url": _with_path(self.graph_url, namespace),
+                "graph_url": graph_url,
                 "mongo_uri": _with_path(self.mongo_uri, namespace),
             }
         )

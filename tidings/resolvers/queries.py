@@ -7,8 +7,14 @@ from tidings.feed.users import parse_user_id
 from tidings.feed.visibility import readable_posts
 from tidings.resolvers.context import Context
 from tidings.resolvers.pages import Page
-from tidings.stores.graph import Relation, RelationList
+from tidings.stores.graph import Relation, RelationList, Suggestion
 from tidings.stores.posts import PostDocument
+
+MAX_SUGGESTIONS = 50
+# The walk behind suggestions: the viewer's first 200 friends, and 200 friends of
+# each, so one request reads at most 40,000 ties whoever is in it.
+SUGGESTION_FRIENDS_WALKED = 200
+SUGGESTION_SAMPLE_PER_FRIEND = 200
 
 
 async def timeline(ctx: Context, first: int, after: str | None) -> Page[PostDocument]:
@@ -80,3 +86,18 @@ async def ties(
     )
     edges = [(cursors.encode_tie(at, other), other) for at, other in found[:first]]
     return Page(edges, has_next=len(found) > first, has_previous=after is not None)
+
+
+async def suggestions(ctx: Context, user_id: str, first: int) -> list[Suggestion]:
+    """People the viewer may know; empty for anyone else (they are the viewer's own)."""
+    viewer_id = ctx.require_viewer()
+    if user_id != viewer_id:
+        return []
+    if not 1 <= first <= MAX_SUGGESTIONS:
+        raise BadUserInput(f"`first` must be between 1 and {MAX_SUGGESTIONS}.", field="first")
+    return await ctx.backends.graph.suggestions(
+        viewer_id,
+        first,
+        friends_walked=SUGGESTION_FRIENDS_WALKED,
+        per_friend=SUGGESTION_SAMPLE_PER_FRIEND,
+    )

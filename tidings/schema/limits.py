@@ -172,7 +172,15 @@ MAX_SCHEMA_DEPTH = 24
 
 # Fields that answer a page of DEFAULT_PAGE when asked without `first`.
 _PAGED_FIELDS = frozenset(
-    {"timeline", "friends", "friendRequests", "sentFriendRequests", "blocked", "muted"}
+    {
+        "timeline",
+        "friends",
+        "friendRequests",
+        "sentFriendRequests",
+        "blocked",
+        "muted",
+        "suggestedFriends",
+    }
 )
 
 

@@ -97,12 +97,33 @@ class User:
         page = await queries.ties(info.context, self.id, RelationList.BLOCKED, first, after)
         return UserConnection.of(page)
 
+    @strawberry.field(
+        description="Friends of friends, most mutual friends first; the viewer only "
+        "(empty elsewhere). Excludes friends, requests either way and blocks."
+    )
+    async def suggested_friends(
+        self, info: Info[Context, None], first: int = 10
+    ) -> list["Suggestion"]:
+        found = await queries.suggestions(info.context, self.id, first)
+        return [
+            Suggestion(user=User(id=strawberry.ID(s.id)), mutual_friend_count=s.mutual_friends)
+            for s in found
+        ]
+
     @strawberry.field(description="Newest first; the viewer only (null elsewhere).")
     async def muted(
         self, info: Info[Context, None], first: int = 20, after: str | None = None
     ) -> "UserConnection | None":
         page = await queries.ties(info.context, self.id, RelationList.MUTED, first, after)
         return UserConnection.of(page)
+
+
+@strawberry.type(description="Someone the viewer may know.")
+class Suggestion:
+    user: User
+    mutual_friend_count: int = strawberry.field(
+        description="Friends the viewer shares with them (a sample, for very popular friends)."
+    )
 
 
 @strawberry.type

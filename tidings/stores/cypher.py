@@ -188,6 +188,33 @@ RETURN DISTINCT f.id AS id
 ORDER BY id
 """
 
+# People you may know: friends of friends ranked by how many friends they share
+# with the viewer. The walk is capped twice, so its cost is bounded whoever is in
+# it: at most $friends_walked of the viewer's friends, and at most $per_friend
+# friends of each (a friend with 50,000 friends contributes a sample). The
+# viewer, friends, requests either way and blocks either way are left out.
+SUGGESTIONS = """
+MATCH (v:User {id: $id})-[:FRIEND]-(f:User)
+WITH v, f
+LIMIT $friends_walked
+CALL {
+  WITH f
+  MATCH (f)-[:FRIEND]-(s:User)
+  WITH s
+  LIMIT $per_friend
+  RETURN s
+}
+WITH v, s
+WHERE s <> v
+  AND NOT (v)-[:FRIEND]-(s)
+  AND NOT (v)-[:REQUESTED]-(s)
+  AND NOT (v)-[:BLOCKED]-(s)
+WITH s.id AS id, count(*) AS mutual
+RETURN id, mutual
+ORDER BY mutual DESC, id
+LIMIT $limit
+"""
+
 IS_CELEBRITY = """
 OPTIONAL MATCH (u:User {id: $id})
 RETURN coalesce(u.celebrity, false)

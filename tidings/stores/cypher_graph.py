@@ -15,6 +15,7 @@ from tidings.stores.graph import (
     RelationList,
     RelationPosition,
     RequestOutcome,
+    Suggestion,
     UserSummary,
 )
 
@@ -129,6 +130,21 @@ class CypherGraph(ABC):
     async def celebrity_friends(self, user_id: str) -> list[str]:
         rows = await self._run(cypher.CELEBRITY_FRIENDS, {"id": user_id}, read_only=True)
         return [str(row[0]) for row in rows]
+
+    async def suggestions(
+        self, user_id: str, limit: int, *, friends_walked: int, per_friend: int
+    ) -> list[Suggestion]:
+        rows = await self._run(
+            cypher.SUGGESTIONS,
+            {
+                "id": user_id,
+                "limit": limit,
+                "friends_walked": friends_walked,
+                "per_friend": per_friend,
+            },
+            read_only=True,
+        )
+        return [Suggestion(str(row[0]), int(row[1])) for row in rows]
 
     async def is_celebrity(self, user_id: str) -> bool:
         rows = await self._run(cypher.IS_CELEBRITY, {"id": user_id}, read_only=True)

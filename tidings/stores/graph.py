@@ -38,6 +38,14 @@ class CelebrityChange(StrEnum):
     UNCHANGED = "unchanged"
 
 
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """Someone the user may know, and how many friends they share (of those walked)."""
+
+    id: str
+    mutual_friends: int
+
+
 class RelationList(StrEnum):
     INCOMING_REQUESTS = "incoming_requests"
     OUTGOING_REQUESTS = "outgoing_requests"
@@ -123,6 +131,14 @@ class FriendGraph(Protocol):
 
     async def celebrity_friends(self, user_id: str) -> list[str]:
         """The user's friends, unmuted, who are marked as celebrities."""
+        ...
+
+    async def suggestions(
+        self, user_id: str, limit: int, *, friends_walked: int, per_friend: int
+    ) -> list[Suggestion]:
+        """Friends of friends, most mutual friends first (then by id), excluding the
+        user, their friends, requests and blocks either way; the walk visits at most
+        `friends_walked` friends and `per_friend` of each one's friends."""
         ...
 
     async def is_celebrity(self, user_id: str) -> bool: ...

@@ -1,0 +1,66 @@
+package dev.tidings;
+
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import org.neo4j.configuration.GraphDatabaseSettings;
+import org.neo4j.configuration.connectors.BoltConnector;
+import org.neo4j.configuration.connectors.HttpConnector;
+import org.neo4j.configuration.helpers.SocketAddress;
+import org.neo4j.dbms.api.DatabaseManagementService;
+import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
+import org.neo4j.graphdb.GraphDatabaseService;
+
+/**
+ * Starts Neo4j Community embedded, with Bolt on 127.0.0.1:PORT and nothing else
+ * listening, until the process is told to stop (SIGTERM or SIGINT).
+ *
+ * <p>Usage: {@code Neo4jLauncher HOME PORT}. The password of the user {@code neo4j}
+ * comes from the environment variable NEO4J_PASSWORD (never the command line, which
+ * other users can read); it is set on every start. Prints one line, "ready", once
+ * Bolt accepts queries.
+ */
+public final class Neo4jLauncher {
+  private Neo4jLauncher() {}
+
+  public static void main(String[] args) throws InterruptedException {
+    if (args.length != 2) {
+      System.err.println("usage: Neo4jLauncher HOME PORT");
+      System.exit(2);
+    }
+    String password = System.getenv("NEO4J_PASSWORD");
+    if (password == null || password.length() < 8) {
+      System.err.println("set NEO4J_PASSWORD (8 characters or more)");
+      System.exit(2);
+    }
+    Path home = Path.of(args[0]).toAbsolutePath();
+    int port = Integer.parseInt(args[1]);
+
+    DatabaseManagementService service =
+        new DatabaseManagementServiceBuilder(home)
+            .setConfig(BoltConnector.enabled, true)
+            .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port))
+            .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
+            .setConfig(HttpConnector.enabled, false)
+            .setConfig(GraphDatabaseSettings.auth_enabled, true)
+            // A test or dev database: small and quick to start, not tuned for size.
+            .setConfig(GraphDatabaseSettings.pagecache_memory, 256L * 1024 * 1024)
+            .build();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  service.shutdown();
+                  stopped.countDown();
+                }));
+
+    GraphDatabaseService system = service.database("system");
+    system.executeTransactionally(
+        "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
+        java.util.Map.of("password", password));
+    service.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME).executeTransactionally("RETURN 1");
+    System.out.println("ready");
+    System.out.flush();
+    stopped.await();
+  }
+}

@@ -1,0 +1,77 @@
+"""Neo4j 5 Community on a loopback port, for the suite and `tidings dev --graph neo4j`.
+
+The server is `neo4j-launcher/`: one Java class that starts Neo4j's embedded
+database management service with Bolt on, built by Maven from Maven Central
+(the Makefile builds it where `java` and `mvn` exist).
+"""
+
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+from tidings_tools.devstack import ChildProcess
+
+ROOT = Path(__file__).resolve().parents[1]
+LAUNCHER = ROOT / "neo4j-launcher"
+JAR = LAUNCHER / "target" / "neo4j-launcher.jar"
+LIBRARIES = LAUNCHER / "target" / "lib"
+PASSWORD_FILE = "neo4j-password"
+# Ready means Bolt is up and the password set: the launcher prints this line then.
+_READY = b"ready\n"
+
+
+def unavailable() -> str | None:
+    """Why Neo4j cannot be started here, or None when it can."""
+    if shutil.which("java") is None:
+        return "Java (`java`) is not on PATH"
+    if not (JAR.exists() and LIBRARIES.is_dir()):
+        return "the Neo4j launcher is not built: `make` builds it where java and mvn exist"
+    return None
+
+
+def password(data_dir: Path) -> str:
+    """The server's password, generated once into the data dir (mode 0600)."""
+    path = data_dir / PASSWORD_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(24))
+    return path.read_text().strip()
+
+
+def start_neo4j(
+    home: Path, port: int, log_path: Path, secret: str, heap: str = "2g"
+) -> ChildProcess:
+    """Neo4j with its data in `home` and Bolt on 127.0.0.1:`port`; ready on return."""
+    reason = unavailable()
+    if reason is not None:
+        raise RuntimeError(reason)
+    home.mkdir(parents=True, exist_ok=True)
+    argv = [
+        "java",
+        f"-Xmx{heap}",
+        "-XX:+UseG1GC",
+        "-cp",
+        f"{JAR}{os.pathsep}{LIBRARIES}/*",
+        "dev.tidings.Neo4jLauncher",
+        str(home.resolve()),
+        str(port),
+    ]
+    # The password travels in the environment: a command line is public on the host.
+    environment = dict(os.environ, NEO4J_PASSWORD=secret)
+    logged = log_path.stat().st_size if log_path.exists() else 0
+    server = ChildProcess("neo4j", argv, log_path, environment)
+
+    def ready() -> bool:
+        with log_path.open("rb") as log:
+            log.seek(logged)
+            return _READY in log.read()
+
+    server.wait_until(ready, timeout=180)
+    return server
+
+
+def bolt_url(port: int, secret: str) -> str:
+    return f"neo4j://neo4j:{secret}@127.0.0.1:{port}"
