@@ -9,10 +9,11 @@ import time
 import urllib.request
 from pathlib import Path
 from types import FrameType
+from urllib.parse import urlsplit, urlunsplit
 
 from tidings.app.auth import issue_token
 from tidings.app.settings import DEV_SECRET_FILE, STACK_FILE, Settings, write_stack_file
-from tidings_tools import devstack
+from tidings_tools import devstack, neo4j
 
 
 def dev_secret(settings: Settings) -> str:
@@ -27,6 +28,13 @@ def dev_secret(settings: Settings) -> str:
         with os.fdopen(fd, "w") as file:
             file.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
 
 
 def _http_ok(url: str) -> bool:
@@ -89,7 +97,7 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
-def run_dev(settings: Settings, signed_in_as: str = "alice") -> int:
+def run_dev(settings: Settings, signed_in_as: str = "alice", graph: str = "falkordb") -> int:
     data_dir = settings.data_dir
     if port_in_use(settings.host, settings.port):
         # Checked first: another server answering /healthz must not pass for ours.
@@ -109,6 +117,12 @@ def run_dev(settings: Settings, signed_in_as: str = "alice") -> int:
     apps: list[devstack.ChildProcess] = []
     logs = data_dir / "logs"
     try:
+        if graph == "neo4j" and "TIDINGS_GRAPH_URL" not in env:
+            port = devstack.free_port()
+            secret = neo4j.password(data_dir)
+            print("Starting Neo4j (about 10 s)...", flush=True)
+            servers.append(neo4j.start_neo4j(data_dir / "neo4j", port, logs / "neo4j.log", secret))
+            env["TIDINGS_GRAPH_URL"] = neo4j.bolt_url(port, secret)
         if "TIDINGS_REDIS_URL" not in env or "TIDINGS_GRAPH_URL" not in env:
             port = devstack.free_port()
             servers.append(devstack.start_redis(data_dir / "redis", port, logs / "redis.log"))
@@ -138,11 +152,13 @@ def run_dev(settings: Settings, signed_in_as: str = "alice") -> int:
         # The token rides in the fragment, which the browser never sends anywhere.
         token = issue_token(signed_in_as, env["TIDINGS_JWT_SECRET"], settings.token_ttl_seconds)
         tidings_command = Path(sys.executable).with_name("tidings")
+        shown_graph = _without_password(env["TIDINGS_GRAPH_URL"])
         print(
             f"Tidings is up: {base}/graphql\n"
             f"  GraphiQL, signed in as {signed_in_as}: {base}/graphql#token={token}\n"
             f"  another user: `tidings dev --user bob`, or paste `{tidings_command} token bob`\n"
-            f"  redis/graph {env['TIDINGS_REDIS_URL']}  mongo {env['TIDINGS_MONGO_URI']}\n"
+            f"  redis {env['TIDINGS_REDIS_URL']}  graph {shown_graph}"
+            f"  mongo {env['TIDINGS_MONGO_URI']}\n"
             f"  logs in {logs}\n"
             "Ctrl-C stops everything.",
             flush=True,

@@ -74,4 +74,5 @@ def start_neo4j(
 
 
 def bolt_url(port: int, secret: str) -> str:
-    return f"neo4j://neo4j:{secret}@127.0.0.1:{port}"
+    # bolt://, a direct connection: a single server has no routing table to fetch.
+    return f"bolt://neo4j:{secret}@127.0.0.1:{port}"

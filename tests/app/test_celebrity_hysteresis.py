@@ -6,7 +6,11 @@ import pytest
 
 from tests.app.conftest import Api
 from tests.app.scenario import REMOVE, befriend
+from tests.graphs import ON_BOTH_GRAPHS
 from tidings.feed.queue import FanoutQueue
+
+# The graph is what these tests are about: they run on FalkorDB and on Neo4j.
+pytestmark = ON_BOTH_GRAPHS
 
 
 @pytest.fixture

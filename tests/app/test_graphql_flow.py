@@ -15,10 +15,14 @@ from tests.app.scenario import (
     wait_for_post,
     wait_until_cached,
 )
+from tests.graphs import ON_BOTH_GRAPHS
 from tidings.stores.graph import FriendGraph
 from tidings.stores.posts import PostStore
 
 ADD_WITH_FRIENDSHIP = "mutation($id: ID!) { addFriend(userId: $id) { id friendCount friendship } }"
+
+# The graph is what these tests are about: they run on FalkorDB and on Neo4j.
+pytestmark = ON_BOTH_GRAPHS
 
 
 async def test_a_friends_post_reaches_my_timeline(api: Api) -> None:

@@ -20,12 +20,16 @@ from tests.app.scenario import (
     wait_until_cached,
 )
 from tests.conftest import eventually
+from tests.graphs import ON_BOTH_GRAPHS
 from tidings.app import components
 from tidings.feed.lookup import StoreLookup
 from tidings.stores.posts import PostStore
 
 THRESHOLD = 3
 CAP = 6
+
+# The graph is what these tests are about: they run on FalkorDB and on Neo4j.
+pytestmark = ON_BOTH_GRAPHS
 
 
 @pytest.fixture

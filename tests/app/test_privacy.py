@@ -22,6 +22,7 @@ from tests.app.scenario import (
     timeline_ids,
     wait_until_cached,
 )
+from tests.graphs import ON_BOTH_GRAPHS
 
 CAP = 2  # so a timeline of ann's four posts reaches past the cache into history
 VIEWERS = ["ann", "fred", "pat", "eve", "bo", "mo", "sam"]
@@ -36,6 +37,9 @@ ABOUT = """query($id: ID!) { user(id: $id) {
   friendship friends { edges { node { id } } }
   friendRequests { edges { node { id } } } sentFriendRequests { edges { node { id } } }
   blocked { edges { node { id } } } muted { edges { node { id } } } } }"""
+
+# The graph is what these tests are about: they run on FalkorDB and on Neo4j.
+pytestmark = ON_BOTH_GRAPHS
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.conftest import eventually
+from tests.graphs import ON_BOTH_GRAPHS
 from tidings.app.settings import Settings
 from tidings.app.stores import Stores
 from tidings.app.worker import build_fanout
@@ -13,6 +14,9 @@ from tidings.feed.fanout import Fanout, FanoutWorker
 from tidings.feed.keys import Keys
 from tidings.feed.queue import FanoutJob, FanoutQueue, JobKind
 from tidings.feed.timeline import TimelineStore
+
+# The graph is what these tests are about: they run on FalkorDB and on Neo4j.
+pytestmark = ON_BOTH_GRAPHS
 
 
 @pytest.fixture

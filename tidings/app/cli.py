@@ -105,7 +105,7 @@ def run_tooling(settings: Settings, args: argparse.Namespace) -> int:
         if args.command == "dev":
             from tidings_tools.dev import run_dev
 
-            return run_dev(settings, signed_in_as=args.user)
+            return run_dev(settings, signed_in_as=args.user, graph=args.graph)
         if args.command == "seed":
             return run_seed(settings, args)
         return run_bench_command(settings, args)
@@ -152,6 +152,13 @@ def parser() -> argparse.ArgumentParser:
     dev = commands.add_parser("dev", help="start the embedded stack, the API and one worker")
     dev.add_argument(
         "--user", default="alice", help="who the GraphiQL link it prints signs in as (alice)"
+    )
+    dev.add_argument(
+        "--graph",
+        choices=["falkordb", "neo4j"],
+        default="falkordb",
+        help="the friend graph's store: FalkorDB in the Redis server (default), or Neo4j 5 "
+        "(needs java; `make` builds its launcher)",
     )
     seed = commands.add_parser("seed", help="load a synthetic social graph and post history")
     seed.add_argument("--users", type=int, required=True)

@@ -17,8 +17,12 @@ _STACK_SETTINGS = ("redis_url", "graph_url", "mongo_uri")
 
 
 def write_stack_file(data_dir: Path, stack: dict[str, object]) -> None:
+    """Readable by this user only: a store URL may carry a password."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / STACK_FILE).write_text(json.dumps(stack, indent=2))
+    path = data_dir / STACK_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(json.dumps(stack, indent=2))
 
 
 class Settings(BaseSettings):

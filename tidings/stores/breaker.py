@@ -39,7 +39,9 @@ def _neo4j_outages() -> tuple[type[BaseException], ...]:
         from neo4j import exceptions
     except ImportError:  # pragma: no cover  (the driver is a dependency)
         return ()
-    return (exceptions.ServiceUnavailable, exceptions.SessionExpired)
+    # A refused password (a rotated secret, a misconfiguration) leaves the graph
+    # as unusable as a crash does: UNAVAILABLE and /readyz failing, not INTERNAL.
+    return (exceptions.ServiceUnavailable, exceptions.SessionExpired, exceptions.AuthError)
 
 
 OUTAGES += _neo4j_outages()

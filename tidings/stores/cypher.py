@@ -191,8 +191,11 @@ ORDER BY id
 # People you may know: friends of friends ranked by how many friends they share
 # with the viewer. The walk is capped twice, so its cost is bounded whoever is in
 # it: at most $friends_walked of the viewer's friends, and at most $per_friend
-# friends of each (a friend with 50,000 friends contributes a sample). The
-# viewer, friends, requests either way and blocks either way are left out.
+# friends of each (a friend with 50,000 friends contributes a sample). Then the
+# candidates, ranked, are checked in order until $limit pass: the viewer, friends,
+# requests either way and blocks either way are left out. (Checking every
+# candidate before ranking cost FalkorDB 300 ms for a well-connected viewer; a
+# candidate goes through the collected list by id, as FalkorDB cannot unwind nodes.)
 SUGGESTIONS = """
 MATCH (v:User {id: $id})-[:FRIEND]-(f:User)
 WITH v, f
@@ -204,14 +207,13 @@ CALL {
   LIMIT $per_friend
   RETURN s
 }
-WITH v, s
-WHERE s <> v
-  AND NOT (v)-[:FRIEND]-(s)
-  AND NOT (v)-[:REQUESTED]-(s)
-  AND NOT (v)-[:BLOCKED]-(s)
-WITH s.id AS id, count(*) AS mutual
-RETURN id, mutual
-ORDER BY mutual DESC, id
+WITH v, s.id AS candidate, count(*) AS mutual
+ORDER BY mutual DESC, candidate
+WITH v, collect([candidate, mutual]) AS ranked
+UNWIND ranked AS pair
+MATCH (s:User {id: pair[0]})
+WHERE s <> v AND NOT (v)-[:FRIEND|REQUESTED|BLOCKED]-(s)
+RETURN s.id AS id, pair[1] AS mutual
 LIMIT $limit
 """
 
@@ -252,9 +254,14 @@ SET u.celebrity = true
 """
 
 
+# Counts relationships, not distinct neighbours (a friendship is one edge): Neo4j
+# then reads each user's degree instead of visiting every friend. Grouped by
+# position, so an id asked twice is counted once in each place.
 USER_SUMMARIES = """
-UNWIND $ids AS id
+UNWIND range(0, size($ids) - 1) AS position
+WITH position, $ids[position] AS id
 OPTIONAL MATCH (u:User {id: id})
-OPTIONAL MATCH (u)-[:FRIEND]-(f:User)
-RETURN id, u IS NOT NULL AS known, count(DISTINCT f) AS friends
+OPTIONAL MATCH (u)-[r:FRIEND]-()
+RETURN position, id, u IS NOT NULL AS known, count(r) AS friends
+ORDER BY position
 """

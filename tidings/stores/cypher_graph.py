@@ -165,6 +165,8 @@ class CypherGraph(ABC):
         )
 
     async def user_summaries(self, user_ids: Sequence[str]) -> list[UserSummary | None]:
+        if not user_ids:
+            return []
         rows = await self._run(cypher.USER_SUMMARIES, {"ids": list(user_ids)}, read_only=True)
-        found = {row[0]: UserSummary(row[0], int(row[2])) for row in rows if row[1]}
-        return [found.get(user_id) for user_id in user_ids]
+        found = {int(row[0]): UserSummary(str(row[1]), int(row[3])) for row in rows if row[2]}
+        return [found.get(position) for position in range(len(user_ids))]

@@ -1,6 +1,7 @@
 package dev.tidings;
 
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
@@ -9,6 +10,7 @@ import org.neo4j.configuration.helpers.SocketAddress;
 import org.neo4j.dbms.api.DatabaseManagementService;
 import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
 import org.neo4j.graphdb.GraphDatabaseService;
+import org.neo4j.graphdb.QueryExecutionException;
 
 /**
  * Starts Neo4j Community embedded, with Bolt on 127.0.0.1:PORT and nothing else
@@ -54,13 +56,30 @@ public final class Neo4jLauncher {
                   stopped.countDown();
                 }));
 
-    GraphDatabaseService system = service.database("system");
-    system.executeTransactionally(
-        "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
-        java.util.Map.of("password", password));
-    service.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME).executeTransactionally("RETURN 1");
+    try {
+      setPassword(service.database("system"), password);
+      service
+          .database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME)
+          .executeTransactionally("RETURN 1");
+    } catch (RuntimeException failure) {
+      failure.printStackTrace();
+      System.exit(1); // the shutdown hook stops the service
+    }
     System.out.println("ready");
     System.out.flush();
     stopped.await();
+  }
+
+  /** Sets the password on every start; on a restart it is usually set already. */
+  private static void setPassword(GraphDatabaseService system, String password) {
+    try {
+      system.executeTransactionally(
+          "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
+          Map.of("password", password));
+    } catch (QueryExecutionException refused) {
+      if (!String.valueOf(refused.getMessage()).contains("cannot be the same")) {
+        throw refused;
+      }
+    }
   }
 }
