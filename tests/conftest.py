@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
+from tests.graphs import require_neo4j
 from tests.ranking_service import ranking_service  # noqa: F401  (a fixture)
 from tidings.app import components
 from tidings.app.settings import Settings
@@ -71,10 +72,7 @@ def neo4j_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if external := os.environ.get("TIDINGS_TEST_NEO4J_URI"):
         yield external
         return
-    if (reason := neo4j.unavailable()) is not None:
-        if os.environ.get("TIDINGS_REQUIRE_NEO4J") == "1":
-            pytest.fail(f"Neo4j is required (TIDINGS_REQUIRE_NEO4J=1), but {reason}")
-        pytest.skip(f"needs Neo4j: {reason}")
+    require_neo4j()
     root: Path = tmp_path_factory.mktemp("neo4j")
     port = devstack.free_port()
     secret = neo4j.password(root)

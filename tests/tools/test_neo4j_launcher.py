@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.graphs import require_neo4j
 from tidings.app.stores import connect_graph
 from tidings.stores.breaker import StoreUnavailable
 from tidings_tools import devstack, neo4j
@@ -11,8 +12,7 @@ from tidings_tools import devstack, neo4j
 
 @pytest.mark.neo4j
 async def test_it_restarts_on_its_own_data_with_its_password(tmp_path: Path) -> None:
-    if (reason := neo4j.unavailable()) is not None:
-        pytest.skip(f"needs Neo4j: {reason}")
+    require_neo4j()
     secret = neo4j.password(tmp_path)
     assert neo4j.password(tmp_path) == secret  # generated once, then kept
     assert (tmp_path / neo4j.PASSWORD_FILE).stat().st_mode & 0o077 == 0
