@@ -3,6 +3,7 @@
 import json
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -74,6 +75,10 @@ class TidingsGraphQL(GraphQL[Context, None]):
             if context is not None:
                 await self.sockets.release(context.socket, context)
 
+    def encode_json(self, data: object) -> str:
+        # Text, not bytes: graphql-transport-ws messages travel in text frames.
+        return orjson.dumps(data).decode()
+
     def decode_json(self, data: str | bytes) -> object:
         """Every JSON the view reads, request bodies and WebSocket messages alike.
 
@@ -82,13 +87,18 @@ class TidingsGraphQL(GraphQL[Context, None]):
         not a RecursionError. Refused as invalid JSON: HTTP 400 on a request, close
         code 4400 on a socket.
         """
-        text = data.decode() if isinstance(data, bytes) else data
         try:
-            parsed = json.loads(text)
-        except RecursionError:
-            raise json.JSONDecodeError("nested too deeply", text, 0) from None
+            parsed = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            # orjson is strict where JSON is lenient (a lone surrogate escape): the
+            # standard parser decides, so such a body gets the same answer as ever.
+            text = data.decode() if isinstance(data, bytes) else data
+            try:
+                parsed = json.loads(text)
+            except RecursionError:
+                raise json.JSONDecodeError("nested too deeply", text, 0) from None
         if _depth_over(parsed, MAX_JSON_DEPTH):
-            raise json.JSONDecodeError(f"nested deeper than {MAX_JSON_DEPTH}", text, 0)
+            raise json.JSONDecodeError(f"nested deeper than {MAX_JSON_DEPTH}", str(data), 0)
         return parsed
 
     def parse_json(self, data: str | bytes) -> Any:
@@ -133,7 +143,7 @@ class TidingsGraphQL(GraphQL[Context, None]):
         sub_response: Response,
     ) -> Response:
         response = Response(
-            self.encode_json(response_data),
+            orjson.dumps(response_data),
             status_code=sub_response.status_code or 200,
             media_type=sub_response.media_type,
         )

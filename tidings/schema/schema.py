@@ -10,12 +10,15 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult, Info
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from tidings.feed.errors import TidingsError
 from tidings.resolvers import mutations, queries, subscriptions
 from tidings.resolvers.context import Context
 from tidings.schema.errors import assign_code
 from tidings.schema.limits import limit_extensions
+from tidings.schema.persisted import PersistedQueries
 from tidings.schema.types import (
     CreatePostInput,
     CreatePostPayload,
@@ -115,6 +118,7 @@ class TidingsSchema(strawberry.Schema):
         super().__init__(*args, **kwargs)
         # Errors answered, by code, for the process's metrics.
         self.codes: Counter[str] = Counter()
+        self.persisted = PersistedQueries()
 
     async def execute(
         self,
@@ -132,6 +136,12 @@ class TidingsSchema(strawberry.Schema):
         its resolver, a stream, would fail as INTERNAL.
         """
         allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES)
+        try:
+            query = self.persisted.resolve(query, operation_extensions)
+        except TidingsError as refused:
+            error = GraphQLError(refused.message, original_error=refused)
+            self.process_errors([error])
+            return PreExecutionError(data=None, errors=[error])
         try:
             return await super().execute(
                 query,
