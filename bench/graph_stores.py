@@ -36,6 +36,7 @@ from tidings.app.stores import open_stores
 from tidings.feed.queue import FanoutJob, JobKind
 from tidings.stores import cypher
 from tidings.stores.graph import RelationList
+from tidings.stores.neo4j_graph import Neo4jGraph
 from tidings_tools import devstack, neo4j
 from tidings_tools.bench import Parts, percentile
 from tidings_tools.seed import SeedPlan, seed
@@ -184,7 +185,7 @@ async def profile(url: str) -> dict[str, Any]:
     queries = {
         name: getattr(cypher, name)
         for name in dir(cypher)
-        if name.isupper() and not name.startswith("_")
+        if name.isupper() and not name.startswith("_") and isinstance(getattr(cypher, name), str)
     }
     parameters = plan_parameters()
     missing = set(queries) - set(parameters)
@@ -202,7 +203,8 @@ async def profile(url: str) -> dict[str, Any]:
             for name, text in sorted(queries.items()):
                 transaction = await session.begin_transaction()
                 try:
-                    result = await transaction.run("PROFILE " + text, parameters[name])
+                    query = cypher.with_degree(text, Neo4jGraph.degree)
+                    result = await transaction.run("PROFILE " + query, parameters[name])
                     summary = await result.consume()
                 finally:
                     await transaction.rollback()

@@ -1,7 +1,8 @@
 """The Cypher that FalkorDB and Neo4j both understand, shared by their adapters.
 
 Kept to the common dialect: no `COUNT {}`, `EXISTS {}` or `SHOW`; schema setup
-lives in each adapter.
+lives in each adapter, and so does one expression, a node's degree (`{degree}`
+below), which the two spell differently and both answer in constant time.
 """
 
 ENSURE_USER = "MERGE (:User {id: $id})"
@@ -224,19 +225,13 @@ RETURN coalesce(u.celebrity, false)
 
 # Re-decides one user's celebrity mark, with hysteresis: marked on reaching
 # $promote_at friends, unmarked only below $demote_below, so a friendship toggled
-# at the boundary changes nothing. Counts at most $promote_at friends, and writes
-# only when the mark changes (it runs on every friendship change). Returns the
-# mark before and after.
+# at the boundary changes nothing. Reads the user's degree, {degree}, which each
+# adapter spells in its own dialect (the one place they disagree): constant time
+# whatever the friend count. Writes only when the mark changes (it runs on every
+# friendship change). Returns the mark before and after.
 UPDATE_CELEBRITY = """
 MATCH (u:User {id: $id})
-CALL {
-  WITH u
-  MATCH (u)-[:FRIEND]-(f:User)
-  WITH f
-  LIMIT $promote_at
-  RETURN count(f) AS friends
-}
-WITH u, friends, coalesce(u.celebrity, false) AS was
+WITH u, {degree} AS friends, coalesce(u.celebrity, false) AS was
 WITH u, was, CASE
   WHEN NOT was AND friends >= $promote_at THEN true
   WHEN was AND friends < $demote_below THEN false
@@ -254,14 +249,17 @@ SET u.celebrity = true
 """
 
 
-# Counts relationships, not distinct neighbours (a friendship is one edge): Neo4j
-# then reads each user's degree instead of visiting every friend. Grouped by
-# position, so an id asked twice is counted once in each place.
+# Friend counts by degree, {degree} (see UPDATE_CELEBRITY): a celebrity author on
+# a page costs what anyone costs. In the order asked, an id asked twice included.
 USER_SUMMARIES = """
 UNWIND range(0, size($ids) - 1) AS position
 WITH position, $ids[position] AS id
 OPTIONAL MATCH (u:User {id: id})
-OPTIONAL MATCH (u)-[r:FRIEND]-()
-RETURN position, id, u IS NOT NULL AS known, count(r) AS friends
-ORDER BY position
+RETURN position, id, u IS NOT NULL AS known,
+  CASE WHEN u IS NULL THEN 0 ELSE {degree} END AS friends
 """
+
+
+def with_degree(query: str, degree: str) -> str:
+    """A query with the adapter's expression for `u`'s number of FRIEND edges."""
+    return query.replace("{degree}", degree)

@@ -30,7 +30,12 @@ _NEWEST = 1 << 62
 
 
 class CypherGraph(ABC):
+    # The adapter's constant-time count of `u`'s FRIEND edges (cypher.with_degree).
+    degree: str
+
     def __init__(self, breaker: Breaker | None, bulk_deadline: float) -> None:
+        self._update_celebrity = cypher.with_degree(cypher.UPDATE_CELEBRITY, self.degree)
+        self._user_summaries = cypher.with_degree(cypher.USER_SUMMARIES, self.degree)
         # Every query under the graph's deadline and circuit breaker; bulk loading
         # (tools only) under a deadline of its own.
         self._breaker = breaker or Breaker("graph", deadline=bulk_deadline)
@@ -154,7 +159,7 @@ class CypherGraph(ABC):
         self, user_id: str, *, promote_at: int, demote_below: int
     ) -> CelebrityChange:
         params = {"id": user_id, "promote_at": promote_at, "demote_below": demote_below}
-        rows = await self._run(cypher.UPDATE_CELEBRITY, params, read_only=False)
+        rows = await self._run(self._update_celebrity, params, read_only=False)
         if not rows or rows[0][0] == rows[0][1]:
             return CelebrityChange.UNCHANGED
         return CelebrityChange.PROMOTED if rows[0][1] else CelebrityChange.DEMOTED
@@ -167,6 +172,6 @@ class CypherGraph(ABC):
     async def user_summaries(self, user_ids: Sequence[str]) -> list[UserSummary | None]:
         if not user_ids:
             return []
-        rows = await self._run(cypher.USER_SUMMARIES, {"ids": list(user_ids)}, read_only=True)
+        rows = await self._run(self._user_summaries, {"ids": list(user_ids)}, read_only=True)
         found = {int(row[0]): UserSummary(str(row[1]), int(row[3])) for row in rows if row[2]}
         return [found.get(position) for position in range(len(user_ids))]

@@ -12,6 +12,8 @@ from tidings.stores.cypher_graph import CypherGraph
 
 
 class FalkorDBGraph(CypherGraph):
+    degree = "indegree(u, 'FRIEND') + outdegree(u, 'FRIEND')"
+
     def __init__(
         self,
         pool: BlockingConnectionPool,

@@ -28,6 +28,9 @@ def label_for(namespace: str) -> str:
 
 
 class Neo4jGraph(CypherGraph):
+    # Planned as GetDegree: read from the node, no relationship visited.
+    degree = "COUNT { (u)-[:FRIEND]-() }"
+
     def __init__(
         self,
         driver: AsyncDriver,
