@@ -5,12 +5,14 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.app.conftest import token
 from tests.app.processes import api_process
-from tests.conftest import drop_namespace
+from tests.conftest import drop_namespace, eventually
 from tests.ranking_service import RankingService
 from tidings.app.settings import Settings
+from tidings_tools.devstack import free_port
 
 TIMELINE = "{ timeline { edges { node { id body } } } }"
 
@@ -63,3 +65,40 @@ async def test_every_log_line_is_json_uvicorns_included(settings: Settings, tmp_
     loggers = {entry["logger"] for entry in entries}
     assert any(name.startswith("uvicorn") for name in loggers), loggers
     assert any("Application startup complete" in entry["message"] for entry in entries)
+
+
+async def test_api_workers_share_the_port_and_stop_together(
+    settings: Settings, tmp_path: Path
+) -> None:
+    metrics = free_port()
+    api, base = await api_process(
+        settings, tmp_path / "api.log", api_workers="2", api_metrics_port=str(metrics)
+    )
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+            headers = {"Authorization": f"Bearer {token('alice')}"}
+            for _ in range(10):
+                answer = await http.post(
+                    "/graphql", json={"query": "{ viewer { id } }"}, headers=headers
+                )
+                assert answer.json() == {"data": {"viewer": {"id": "alice"}}}
+
+            async def serving(port: int) -> bool:
+                try:
+                    return (await http.get(f"http://127.0.0.1:{port}/metrics")).status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            # Two processes: each took a metrics port of its own, the first two free.
+            await eventually(lambda: serving(metrics))
+            await eventually(lambda: serving(metrics + 1))
+        api.terminate()
+        assert await asyncio.wait_for(api.wait(), 20) == 0
+        async with httpx.AsyncClient() as http:
+            with pytest.raises(httpx.TransportError):
+                await http.get(f"{base}/healthz")  # no process left serving
+    finally:
+        if api.returncode is None:
+            api.kill()
+            await api.wait()
+        await drop_namespace(settings)

@@ -160,7 +160,9 @@ async def api_process(
         )
         metrics.breakers(stores.breakers)
         if settings.api_metrics_port:
-            stack.callback(metrics.serve(settings.host, settings.api_metrics_port))
+            stack.callback(
+                metrics.serve(settings.host, settings.api_metrics_port, settings.api_workers)
+            )
 
         await hub.start()
         stack.push_async_callback(hub.close)
@@ -182,6 +184,15 @@ async def api_process(
                 "graph": lambda: stores.graph.user_summaries(["readiness-probe"]),
             },
         }
+
+
+def app_from_environment() -> Starlette:
+    """For uvicorn's worker processes (`tidings api --workers N`): settings from TIDINGS_*."""
+    from tidings.app.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)
 
 
 def create_app(settings: Settings) -> Starlette:

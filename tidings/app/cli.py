@@ -133,7 +133,13 @@ def run_probe(settings: Settings, url: str | None) -> int:
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tidings", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("api", help="serve the GraphQL API on TIDINGS_HOST:TIDINGS_PORT")
+    api = commands.add_parser("api", help="serve the GraphQL API on TIDINGS_HOST:TIDINGS_PORT")
+    api.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="API processes on the one port, one per core (TIDINGS_API_WORKERS, default 1)",
+    )
     commands.add_parser("worker", help="run a fan-out worker")
     dead = commands.add_parser(
         "dead-letters", help="list fan-out messages that kept failing, or replay them"
@@ -202,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "api":
         from tidings.app.server import serve_api
 
+        if args.workers is not None:
+            settings = settings.model_copy(update={"api_workers": args.workers})
         return serve_api(settings)
     if args.command == "dead-letters":
         return asyncio.run(dead_letters(settings, args.replay, args.replay_all))

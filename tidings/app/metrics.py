@@ -84,9 +84,21 @@ class Metrics:
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
-    def serve(self, host: str, port: int) -> Callable[[], None]:
-        """Serves /metrics on a port of its own, off the public listener; returns a stop."""
-        server, _thread = start_http_server(port, addr=host, registry=self.registry)
+    def serve(self, host: str, port: int, candidates: int = 1) -> Callable[[], None]:
+        """Serves /metrics on a port of its own, off the public listener; returns a stop.
+
+        With several processes of one role on a host (`tidings api --workers N`),
+        each takes the first free port of `port` .. `port + candidates - 1`.
+        """
+        for offset in range(candidates):
+            try:
+                server, _thread = start_http_server(
+                    port + offset, addr=host, registry=self.registry
+                )
+                break
+            except OSError:
+                if offset == candidates - 1:
+                    raise
 
         def stop() -> None:
             server.shutdown()

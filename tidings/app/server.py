@@ -7,10 +7,12 @@ would see a process killed by SIGTERM where nothing went wrong.
 """
 
 import contextlib
+import os
 import signal
 from collections.abc import Iterator
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from tidings.app.api import create_app
 from tidings.app.settings import Settings
@@ -49,6 +51,39 @@ def uvicorn_config(settings: Settings, *, port: int | None = None) -> uvicorn.Co
 
 
 def serve_api(settings: Settings) -> int:
+    if settings.api_workers > 1:
+        return serve_api_processes(settings)
     server = Server(uvicorn_config(settings))
     server.run()
     return 0 if server.started else 1
+
+
+def serve_api_processes(settings: Settings) -> int:
+    """N API processes sharing one listening socket, under uvicorn's supervisor.
+
+    Each is a whole API process (its own stores' clients, post-id lease, caches
+    and live hub), built from the environment, so they get these same settings.
+    The supervisor restarts a process that dies, and on SIGTERM or SIGINT stops
+    them all gracefully.
+    """
+    os.environ.update(settings.as_environment())
+    base = uvicorn_config(settings)
+    config = uvicorn.Config(
+        "tidings.app.api:app_from_environment",
+        factory=True,
+        workers=settings.api_workers,
+        host=base.host,
+        port=base.port,
+        ws=base.ws,
+        ws_max_size=base.ws_max_size,
+        ws_ping_interval=base.ws_ping_interval,
+        ws_ping_timeout=base.ws_ping_timeout,
+        lifespan=base.lifespan,
+        access_log=False,
+        log_config=None,
+        timeout_graceful_shutdown=base.timeout_graceful_shutdown,
+        log_level=base.log_level,
+    )
+    socket = config.bind_socket()
+    Multiprocess(config, sockets=[socket]).run()
+    return 0

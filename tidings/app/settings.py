@@ -134,6 +134,8 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    # API processes `tidings api` runs on the port (one per core is the rule).
+    api_workers: int = Field(default=1, ge=1, le=64)
     data_dir: Path = Path(".tidings")
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
