@@ -22,14 +22,15 @@ class PostCache:
         self.hits = 0
         self.misses = 0
 
-    def get_many(self, ids: Iterable[int]) -> dict[int, PostDocument]:
-        """The cached ones of these posts; the others count as misses."""
+    def get_many(self, ids: Iterable[int], *, count_misses: bool = True) -> dict[int, PostDocument]:
+        """The cached ones of these posts; the others count as misses, unless the
+        caller asks for them at once through a path that counts them itself."""
         now = time.monotonic()
         found: dict[int, PostDocument] = {}
         for post_id in ids:
             entry = self._entries.get(post_id)
             if entry is None or entry[0] < now:
-                self.misses += 1
+                self.misses += count_misses
                 if entry is not None:
                     del self._entries[post_id]
                 continue

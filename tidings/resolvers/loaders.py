@@ -39,7 +39,12 @@ class Loaders:
     cache: PostCache
 
     async def posts(self, ids: Sequence[int]) -> list[PostDocument | None]:
-        return await self.by_id.load_many(ids)
+        # Posts the process holds skip the loader's futures: a warm page is a dict
+        # lookup per post; only the rest are batched into one MongoDB query.
+        found: dict[int, PostDocument | None] = dict(self.cache.get_many(ids, count_misses=False))
+        if missing := [post_id for post_id in ids if post_id not in found]:
+            found.update(zip(missing, await self.by_id.load_many(missing), strict=True))
+        return [found[post_id] for post_id in ids]
 
     async def recent(
         self, authors: Sequence[str], before: int | None, limit: int, *, since_id: int = 0

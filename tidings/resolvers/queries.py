@@ -53,6 +53,17 @@ async def friend_count(ctx: Context, user_id: str) -> int:
     return 0 if summary is None else summary.friend_count
 
 
+async def friend_counts(ctx: Context, user_ids: list[str]) -> dict[str, int]:
+    """Many users' counts in one batched lookup (a page's authors)."""
+    ctx.require_viewer()
+    unique = list(dict.fromkeys(user_ids))
+    summaries = await ctx.loaders.users.load_many(unique)
+    return {
+        user_id: 0 if summary is None else summary.friend_count
+        for user_id, summary in zip(unique, summaries, strict=True)
+    }
+
+
 async def relation(ctx: Context, user_id: str) -> Relation:
     viewer_id = ctx.require_viewer()
     if user_id == viewer_id:

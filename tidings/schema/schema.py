@@ -19,6 +19,7 @@ from tidings.resolvers.context import Context
 from tidings.schema.errors import assign_code
 from tidings.schema.limits import limit_extensions
 from tidings.schema.persisted import PersistedQueries
+from tidings.schema.selection import selects
 from tidings.schema.types import (
     CreatePostInput,
     CreatePostPayload,
@@ -27,6 +28,8 @@ from tidings.schema.types import (
     PostConnection,
     User,
 )
+
+_AUTHOR_FRIEND_COUNT = ("timeline", "edges", "node", "author", "friendCount")
 
 
 @strawberry.type
@@ -39,7 +42,15 @@ class Query:
     async def timeline(
         self, info: Info[Context, None], first: int = 20, after: str | None = None
     ) -> PostConnection:
-        return PostConnection.of(await queries.timeline(info.context, first, after))
+        page = await queries.timeline(info.context, first, after)
+        counts = None
+        if selects(info.selected_fields, _AUTHOR_FRIEND_COUNT):
+            # Every author's count in one step, before the fields run: the page's
+            # fields are then plain values, with nothing to await per post.
+            counts = await queries.friend_counts(
+                info.context, [post.author_id for _, post in page.edges]
+            )
+        return PostConnection.of(page, counts)
 
     @strawberry.field
     async def post(self, info: Info[Context, None], id: strawberry.ID) -> Post | None:

@@ -1,8 +1,9 @@
 """GraphQL object types: the public shape, kept apart from storage documents."""
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import strawberry
 from strawberry.types import Info
@@ -57,10 +58,16 @@ class Friendship(Enum):
 @strawberry.type
 class User:
     id: strawberry.ID
+    # Set when the page naming this user fetched every author's count in one step:
+    # then the field is a plain value, with no coroutine per post.
+    known_friend_count: strawberry.Private[int | None] = None
 
     @strawberry.field
-    async def friend_count(self, info: Info[Context, None]) -> int:
-        return await queries.friend_count(info.context, self.id)
+    def friend_count(self, info: Info[Context, None]) -> int:
+        if self.known_friend_count is not None:
+            return self.known_friend_count
+        # Elsewhere (viewer, user(id)), a batched lookup that graphql-core awaits.
+        return cast(int, queries.friend_count(info.context, self.id))
 
     @strawberry.field
     async def friendship(self, info: Info[Context, None]) -> Friendship:
@@ -160,13 +167,17 @@ class Post:
     author: User
 
     @classmethod
-    def of(cls, document: PostDocument) -> "Post":
+    def of(cls, document: PostDocument, friend_counts: Mapping[str, int] | None = None) -> "Post":
+        counts = friend_counts or {}
         return cls(
             id=strawberry.ID(str(document.id)),
             body=document.body,
             created_at=document.created_at,
             client=document.client,
-            author=User(id=strawberry.ID(document.author_id)),
+            author=User(
+                id=strawberry.ID(document.author_id),
+                known_friend_count=counts.get(document.author_id),
+            ),
         )
 
 
@@ -182,9 +193,14 @@ class PostConnection:
     page_info: PageInfo
 
     @classmethod
-    def of(cls, page: Page[PostDocument]) -> "PostConnection":
+    def of(
+        cls, page: Page[PostDocument], friend_counts: Mapping[str, int] | None = None
+    ) -> "PostConnection":
         return cls(
-            edges=[PostEdge(cursor=cursor, node=Post.of(node)) for cursor, node in page.edges],
+            edges=[
+                PostEdge(cursor=cursor, node=Post.of(node, friend_counts))
+                for cursor, node in page.edges
+            ],
             page_info=PageInfo.of(page),
         )
 
