@@ -12,15 +12,13 @@ DAY = 86_400.0
 
 def store(stores: Stores, settings: Settings, cap: int, readers_per_call: int) -> TimelineStore:
     """A store configured as the roles configure theirs for this Redis."""
-    cluster = settings.redis_cluster
     return TimelineStore(
         stores.redis,
         Keys(settings.namespace),
         cap,
         3_600,
-        # A script call may touch one slot only on a cluster.
-        readers_per_call=1 if cluster else readers_per_call,
-        pipeline_scripts=not cluster,
+        readers_per_call=readers_per_call,
+        pipeline_scripts=not settings.redis_cluster,
     )
 
 
@@ -136,3 +134,33 @@ async def test_every_write_trims_to_the_cap_and_keeps_the_built_mark(
     await timelines.build("hal", [9], time.time())  # merged, then trimmed
     assert await ids(timelines, "hal") == [9, 8, 7]
     assert (await timelines.read("hal", None, 1)).built
+
+
+async def test_one_script_call_serves_many_readers_per_node(
+    stores: Stores, settings: Settings
+) -> None:
+    """On a cluster the readers of a chunk are grouped by node: a handful of calls
+    for 300 readers, not one each (on one server, one per 250 readers)."""
+    timelines = store(stores, settings, 800, 250)
+    readers = [f"reader{n}" for n in range(300)]
+    now = time.time()
+    for reader in readers:
+        await timelines.build(reader, [], now)
+
+    async def calls() -> int:
+        nodes = stores.redis.get_primaries() if settings.redis_cluster else [None]  # type: ignore[attr-defined]
+        total = 0
+        for node in nodes:
+            kwargs = {"target_nodes": node} if node is not None else {}
+            stats = await stores.redis.execute_command(  # type: ignore[no-untyped-call]
+                "INFO", "commandstats", **kwargs
+            )
+            total += int(stats.get("cmdstat_evalsha", {}).get("calls", 0))
+        return total
+
+    before = await calls()
+    assert await timelines.fan_out(7, readers, 0) == 300
+    made = await calls() - before
+    assert made <= (3 * 2 if settings.redis_cluster else 2)  # 3 primaries, 1 or 2 chunks each
+    for reader in readers:
+        assert await ids(timelines, reader) == [7]

@@ -26,9 +26,8 @@ def timeline_store(stores: Stores, settings: Settings, keys: Keys) -> TimelineSt
         keys,
         settings.timeline_max,
         settings.active_days * 86_400 + _KEEP_SLACK_SECONDS,
-        # On a cluster a script call touches one slot: one reader per call, and
-        # redis-py does not pipeline scripts there.
-        readers_per_call=1 if settings.redis_cluster else 250,
+        # redis-py does not pipeline scripts on a cluster: there fan-out sends one
+        # call per node and chunk of readers instead (TimelineStore.fan_out).
         pipeline_scripts=not settings.redis_cluster,
     )
 

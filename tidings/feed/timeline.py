@@ -10,13 +10,16 @@ writes to it. Key names come from `Keys`.
 """
 
 import asyncio
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
+from redis.asyncio.cluster import ClusterNode
 from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError, ResponseError
 
 from tidings.feed.keys import Keys
 
@@ -29,26 +32,24 @@ local function keep_newest(timeline, cap)
 end
 """
 
-# KEYS: (timeline, last-read, live mark) for each reader. ARGV: post id, cap,
+# For each reader, (timeline, last-read, live mark) keys. ARGV: post id, cap,
 # active-since (unix seconds, 0 = any), the prefix of readers' live channels.
 # Announces the post only to readers with a live subscription somewhere, so the
 # others cost no publish. Returns how many timelines received the post.
-_FAN_OUT = (
-    _KEEP_NEWEST
-    + """
+_FAN_OUT_BODY = """
 local post, cap, since, prefix = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local delivered = 0
-for i = 1, #KEYS, 3 do
-  local timeline = KEYS[i]
+for i = 1, #readers, 3 do
+  local timeline = readers[i]
   local active = true
   if since > 0 then
-    local seen = tonumber(redis.call('GET', KEYS[i + 1]))
+    local seen = tonumber(redis.call('GET', readers[i + 1]))
     active = seen ~= nil and seen >= since
   end
   if active and redis.call('ZSCORE', timeline, '0') then
     redis.call('ZADD', timeline, post, post)
     keep_newest(timeline, cap)
-    if redis.call('EXISTS', KEYS[i + 2]) == 1 then
+    if redis.call('EXISTS', readers[i + 2]) == 1 then
       redis.call('PUBLISH', prefix .. string.match(timeline, '{.*}$'), post)
     end
     delivered = delivered + 1
@@ -56,6 +57,16 @@ for i = 1, #KEYS, 3 do
 end
 return delivered
 """
+# The readers' keys as KEYS.
+_FAN_OUT = _KEEP_NEWEST + "local readers = KEYS\n" + _FAN_OUT_BODY
+# On a Redis Cluster: the readers' keys after the four arguments, in many slots of
+# the one node the call is sent to, which the flag allows; KEYS names one of them
+# so the call is routed there. One call then serves a node's share of a chunk.
+_FAN_OUT_ON_NODE = (
+    "#!lua flags=allow-cross-slot-keys\n"
+    + _KEEP_NEWEST
+    + "local readers = {unpack(ARGV, 5)}\n"
+    + _FAN_OUT_BODY
 )
 
 # KEYS: timeline. ARGV: cap, then post ids. Adds only to a built timeline.
@@ -113,7 +124,7 @@ class TimelineStore:
         self._redis = redis
         # Readers per script call. One command for many readers costs the client a
         # third of the encoding of one command each (py-spy: encoding bounds the
-        # worker). Redis Cluster needs 1: one call may only touch one slot.
+        # worker). On a Redis Cluster they are grouped by node first.
         self._readers_per_call = readers_per_call
         self._pipeline_scripts = pipeline_scripts
         self._keys = keys
@@ -121,6 +132,7 @@ class TimelineStore:
         # Timelines of users who stop reading expire with their activity.
         self._keep_seconds = keep_seconds
         self._fan_out = redis.register_script(_FAN_OUT)
+        self._fan_out_on_node_sha = hashlib.sha1(_FAN_OUT_ON_NODE.encode()).hexdigest()
         self._add = redis.register_script(_ADD)
         self._build = redis.register_script(_BUILD)
         self._unlock = redis.register_script(_UNLOCK)
@@ -139,20 +151,78 @@ class TimelineStore:
             active_since,
             self._keys.user_channel_prefix,
         ]
+        if isinstance(self._redis, RedisCluster):
+            return await self._fan_out_by_node(self._redis, user_ids, args)
+        calls = [(self._reader_keys(chunk), args) for chunk in self._chunks(user_ids)]
+        return sum(await self._run(self._fan_out, calls))
+
+    def _chunks(self, user_ids: Sequence[str]) -> list[Sequence[str]]:
         step = self._readers_per_call
-        calls = [
-            [
-                key
-                for user_id in user_ids[start : start + step]
-                for key in (
-                    self._keys.timeline(user_id),
-                    self._keys.last_read(user_id),
-                    self._keys.live_mark(user_id),
-                )
-            ]
-            for start in range(0, len(user_ids), step)
+        return [user_ids[start : start + step] for start in range(0, len(user_ids), step)]
+
+    def _reader_keys(self, user_ids: Sequence[str]) -> list[str]:
+        return [
+            key
+            for user_id in user_ids
+            for key in (
+                self._keys.timeline(user_id),
+                self._keys.last_read(user_id),
+                self._keys.live_mark(user_id),
+            )
         ]
-        return sum(await self._run(self._fan_out, [(keys, args) for keys in calls]))
+
+    async def _fan_out_by_node(
+        self, cluster: RedisCluster, user_ids: Sequence[str], args: list[str | int | float]
+    ) -> int:
+        """One script call per node and chunk, sent to that node: a reader's keys
+        share the reader's slot, and the script may touch every slot of its node."""
+        await cluster.initialize()
+        by_node: dict[str, tuple[ClusterNode, list[str]]] = {}
+        unrouted: list[str] = []
+        for user_id in user_ids:
+            node = cluster.get_node_from_key(self._keys.timeline(user_id))
+            if node is None:
+                unrouted.append(user_id)
+            else:
+                by_node.setdefault(node.name, (node, []))[1].append(user_id)
+        limit = asyncio.Semaphore(8)
+
+        async def one_by_one(readers: Sequence[str]) -> int:
+            # Each reader on its own, routed by its slot by the client.
+            delivered = 0
+            for reader in readers:
+                delivered += int(await self._fan_out(self._reader_keys([reader]), args))
+            return delivered
+
+        async def call(node: ClusterNode, readers: Sequence[str]) -> int:
+            async with limit:
+                try:
+                    return await self._eval_on(cluster, node, self._reader_keys(readers), args)
+                except ResponseError:
+                    # Slots moving between nodes (a reshard, a failover).
+                    return await one_by_one(readers)
+
+        calls = [
+            call(node, chunk)
+            for node, readers in by_node.values()
+            for chunk in self._chunks(readers)
+        ]
+        return sum(await asyncio.gather(*calls, one_by_one(unrouted)))
+
+    async def _eval_on(
+        self,
+        cluster: RedisCluster,
+        node: ClusterNode,
+        keys: list[str],
+        args: list[str | int | float],
+    ) -> int:
+        command = ("EVALSHA", self._fan_out_on_node_sha, 1, keys[0], *args, *keys)
+        try:
+            result = await cluster.execute_command(*command, target_nodes=node)
+        except NoScriptError:
+            await cluster.execute_command("SCRIPT", "LOAD", _FAN_OUT_ON_NODE, target_nodes=node)
+            result = await cluster.execute_command(*command, target_nodes=node)
+        return int(result)
 
     async def add(self, user_id: str, post_ids: Sequence[int]) -> bool:
         """Adds posts to the user's timeline if it is built; False if it is not."""
