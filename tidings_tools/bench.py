@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -253,12 +254,47 @@ class Bench:
             "first_page": await load(size.read_seconds, size.concurrency, first_page),
             "deep_page": await load(size.read_seconds, size.concurrency, deep_page),
         }
+        results["first_page_2_processes"] = await self.two_processes(http, first_page_at=readers)
+        results["first_page_2_processes"]["ratio_to_1"] = ratio(
+            results["first_page_2_processes"]["rps"], results["first_page"]["rps"]
+        )
         ceiling = await self.static_ceiling(http)
         results["ceiling_a_static_strawberry"] = ceiling
         results["first_page"]["ratio_to_a"] = ratio(results["first_page"]["rps"], ceiling["rps"])
         results["deep_page"]["ratio_to_a"] = ratio(results["deep_page"]["rps"], ceiling["rps"])
         results["strategies_c"] = await self.strategies(parts, readers)
         return results
+
+    async def two_processes(
+        self, http: httpx.AsyncClient, first_page_at: list[str]
+    ) -> dict[str, float]:
+        """The first page from `tidings api --workers 2` on the same stores."""
+        port = free_port()
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("TIDINGS_")}
+        environment |= self.settings.model_copy(
+            update={
+                "port": port,
+                "api_workers": 2,
+                "jwt_secret": self.secret,
+                "log_level": "WARNING",
+                "api_metrics_port": 0,
+                "post_rate": 1_000_000,
+            }
+        ).as_environment()
+        tidings = str(Path(sys.executable).with_name("tidings"))
+        server = ChildProcess("api2", [tidings, "api"], self.logs / "api2.log", environment)
+        api = GraphQLClient(http, f"http://127.0.0.1:{port}/graphql", self.secret)
+        try:
+            await asyncio.to_thread(server.wait_until, accepts_connections(port, b"", b""), 60)
+            for reader in first_page_at:  # each process warms its caches
+                await api.data(reader, PAGE)
+
+            async def first_page() -> None:
+                await api.data(self.rng.choice(first_page_at), PAGE)
+
+            return await load(self.size.read_seconds, self.size.concurrency, first_page)
+        finally:
+            server.stop()
 
     async def static_ceiling(self, http: httpx.AsyncClient) -> dict[str, float]:
         port = free_port()
@@ -515,6 +551,88 @@ class Bench:
         await own.stores.redis.delete(*keys)
         return {"zadd_per_s": round(len(keys) * self.size.zadd_batches / elapsed)}
 
+    async def zadd_server_ceiling(self, own: Parts) -> dict[str, float]:
+        """ZADD as Redis itself sees it: commands written raw to a socket, pipelined
+        in one buffer, and the replies counted, with no client library in between."""
+        url = urlsplit(self.settings.redis_url)
+        reader, writer = await asyncio.open_connection(url.hostname, url.port or 6379)
+        keys = [own.keys.scratch(f"rawzadd:{{{i}}}").encode() for i in range(1_000)]
+        post_id = 1 << 45
+        commands = []
+        for batch in range(self.size.zadd_batches):
+            member = str(post_id + batch).encode()
+            for key in keys:
+                commands.append(
+                    b"*4\r\n$4\r\nZADD\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n"
+                    % (len(key), key, len(member), member, len(member), member)
+                )
+        payload = b"".join(commands)
+        expected = 4 * len(commands)  # every reply is ":1\r\n"
+        try:
+            started = time.perf_counter()
+            writer.write(payload)
+            received = 0
+            while received < expected:
+                chunk = await reader.read(1 << 16)
+                if not chunk:
+                    raise RuntimeError("redis closed the raw connection")
+                received += len(chunk)
+            elapsed = time.perf_counter() - started
+        finally:
+            writer.close()
+            await writer.wait_closed()
+            await own.stores.redis.delete(*(key.decode() for key in keys))
+        return {"zadd_per_s": round(len(commands) / elapsed)}
+
+    async def cluster_fanout(self, own: Parts) -> dict[str, Any]:
+        """Fan-out in-process to `fanout_friends` readers: on this Redis, and on a
+        local 3-primary Redis Cluster grouped by node against a call per reader."""
+        from tidings_tools.cluster import start_redis_cluster
+
+        readers = [f"cluster-reader{i}" for i in range(self.size.fanout_friends)]
+        posts = max(3, self.size.fanout_posts // 10)
+
+        async def rate(store: TimelineStore, one_call_per_reader: bool) -> float:
+            now = time.time()
+            for reader in readers:
+                await store.build(reader, [], now)
+            limit = asyncio.Semaphore(32)
+
+            async def alone(post_id: int, reader: str) -> int:
+                async with limit:
+                    return await store.fan_out(post_id, [reader], 0)
+
+            started = time.perf_counter()
+            delivered = 0
+            for n in range(posts):
+                post_id = (1 << 43) + n
+                if one_call_per_reader:
+                    delivered += sum(await asyncio.gather(*(alone(post_id, r) for r in readers)))
+                else:
+                    delivered += await store.fan_out(post_id, readers, 0)
+            return round(delivered / (time.perf_counter() - started))
+
+        results: dict[str, Any] = {"readers": len(readers), "posts": posts, "primaries": 3}
+        results["single_server_per_s"] = await rate(own.timelines, one_call_per_reader=False)
+        ports = [free_port() for _ in range(3)]
+        root = self.logs / f"cluster{self.run}"
+        nodes = await asyncio.to_thread(start_redis_cluster, root, ports, root)
+        try:
+            cluster_settings = own.settings.model_copy(
+                update={"redis_url": f"redis://127.0.0.1:{ports[0]}/0", "redis_cluster": True}
+            )
+            async with open_stores(cluster_settings) as stores:
+                store = components.timeline_store(stores, cluster_settings, own.keys)
+                results["grouped_by_node_per_s"] = await rate(store, one_call_per_reader=False)
+                results["one_call_per_reader_per_s"] = await rate(store, one_call_per_reader=True)
+        finally:
+            for node in nodes:
+                node.stop()
+        results["grouped_to_per_reader"] = ratio(
+            results["grouped_by_node_per_s"], results["one_call_per_reader_per_s"]
+        )
+        return results
+
     async def memory(self, own: Parts) -> dict[str, Any]:
         cap = self.size.timeline_cap
         base = 1 << 46
@@ -615,6 +733,12 @@ async def run_bench(
                 report["fanout"]["1_worker"]["per_worker_per_s"],
                 report["fanout"]["ceiling_b_raw_zadd"]["zadd_per_s"],
             )
+            report["fanout"]["ceiling_server_zadd"] = await bench.zadd_server_ceiling(own)
+            report["fanout"]["ratio_to_server"] = ratio(
+                report["fanout"]["1_worker"]["per_worker_per_s"],
+                report["fanout"]["ceiling_server_zadd"]["zadd_per_s"],
+            )
+            report["fanout"]["cluster"] = await bench.cluster_fanout(own)
             report["memory"] = await bench.memory(own)
             report["celebrities"] = await bench.celebrities(own)
         finally:
@@ -635,7 +759,7 @@ def render(report: dict[str, Any]) -> None:
     console = Console()
     read, write, fan = report["read"], report["write"], report["fanout"]
     ceiling = read["ceiling_a_static_strawberry"]
-    table = Table(title="Reads through the API (1 API process)")
+    table = Table(title="Reads through the API (1 API process; 2 via --workers 2)")
     for column in ("query", "req/s", "p50 ms", "p95 ms", "p99 ms", "ratio to (a)"):
         table.add_column(column)
     for name in ("first_page", "deep_page"):
@@ -644,6 +768,11 @@ def render(report: dict[str, Any]) -> None:
             name, str(row["rps"]), str(row["p50_ms"]), str(row["p95_ms"]), str(row["p99_ms"]),
             str(row["ratio_to_a"]),
         )  # fmt: skip
+    two = read["first_page_2_processes"]
+    table.add_row(
+        "first_page, 2 processes", str(two["rps"]), str(two["p50_ms"]), str(two["p95_ms"]),
+        str(two["p99_ms"]), f"{ratio(two['rps'], ceiling['rps'])} ({two['ratio_to_1']}x of 1)",
+    )  # fmt: skip
     table.add_row(
         "(a) static Strawberry", str(ceiling["rps"]), str(ceiling["p50_ms"]),
         str(ceiling["p95_ms"]), str(ceiling["p99_ms"]), "1",
@@ -684,7 +813,20 @@ def render(report: dict[str, Any]) -> None:
             str(ratio(row["per_worker_per_s"], zadd)),
         )  # fmt: skip
     table.add_row("(b) raw pipelined ZADD", str(zadd), str(zadd), "1")
+    server = fan["ceiling_server_zadd"]["zadd_per_s"]
+    table.add_row(
+        "ZADD as Redis sees it (raw socket)", str(server), str(server),
+        f"{ratio(zadd, server)} (worker: {fan['ratio_to_server']})",
+    )  # fmt: skip
     console.print(table)
+    cluster = fan["cluster"]
+    console.print(
+        f"Fan-out in-process, {cluster['readers']} readers a post: one server "
+        f"{cluster['single_server_per_s']}/s; {cluster['primaries']}-primary cluster "
+        f"{cluster['grouped_by_node_per_s']}/s grouped by node, "
+        f"{cluster['one_call_per_reader_per_s']}/s one call per reader "
+        f"({cluster['grouped_to_per_reader']}x)"
+    )
 
     memory, celebrities = report["memory"], report["celebrities"]
     console.print(

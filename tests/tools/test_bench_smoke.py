@@ -40,6 +40,14 @@ async def test_the_tiny_bench_produces_a_complete_report(
     assert fanout["1_worker"]["deliveries_per_s"] > 0
     assert fanout["2_worker"]["deliveries_per_s"] > 0
     assert fanout["ceiling_b_raw_zadd"]["zadd_per_s"] > 0
+    assert fanout["ceiling_server_zadd"]["zadd_per_s"] > 0
+    assert 0 < fanout["ratio_to_server"] <= fanout["ratio_to_b"]
+    cluster = fanout["cluster"]
+    for rate in ("single_server_per_s", "grouped_by_node_per_s", "one_call_per_reader_per_s"):
+        assert cluster[rate] > 0, rate
+    two = read["first_page_2_processes"]
+    assert two["requests"] > 0
+    assert two["errors"] == 0
     assert report["memory"]["bytes_per_entry"] > 0
     assert report["celebrities"]["10x_threshold"]["friends"] == 200
     attack = report["attack"]
