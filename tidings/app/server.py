@@ -9,6 +9,7 @@ would see a process killed by SIGTERM where nothing went wrong.
 import contextlib
 import os
 import signal
+import socket
 from collections.abc import Iterator
 
 import uvicorn
@@ -84,6 +85,23 @@ def serve_api_processes(settings: Settings) -> int:
         timeout_graceful_shutdown=base.timeout_graceful_shutdown,
         log_level=base.log_level,
     )
-    socket = config.bind_socket()
-    Multiprocess(config, sockets=[socket]).run()
+    Multiprocess(config, sockets=[listening_socket(config.host, config.port)]).run()
     return 0
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The socket the processes share, made as asyncio makes its own.
+
+    uvicorn's bind_socket leaves the protocol number 0; connections accepted from
+    such a socket inherit it, and asyncio then skips TCP_NODELAY on them (it checks
+    for IPPROTO_TCP), so every response written in two parts waited 40 ms for the
+    client's delayed ACK: 163 pages/s from two processes against 420 from one.
+    """
+    family, kind, proto, _name, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    listener = socket.socket(family, kind, proto)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(address)
+    listener.set_inheritable(True)
+    return listener
