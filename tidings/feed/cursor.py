@@ -9,6 +9,7 @@ import struct
 from tidings.feed.errors import BadUserInput
 
 _MAC_BYTES = 10
+_POST_CURSORS = 65_536
 _INVALID = "The cursor is not valid here; use one this API returned for the same field."
 
 
@@ -21,6 +22,9 @@ class CursorCodec:
 
     def __init__(self, secret: str) -> None:
         self._key = hmac.new(secret.encode(), b"tidings cursor v1", hashlib.sha256).digest()
+        # A post's cursor never changes, and each is signed on every page that shows
+        # the post: the newest are kept, a bounded dict (about 8 MB at the bound).
+        self._post_cursors: dict[int, str] = {}
 
     def _sign(self, kind: bytes, payload: bytes) -> bytes:
         return hmac.new(self._key, kind + payload, hashlib.sha256).digest()[:_MAC_BYTES]
@@ -42,7 +46,13 @@ class CursorCodec:
         return payload
 
     def encode_post(self, post_id: int) -> str:
-        return self._encode(b"p", struct.pack(">Q", post_id))
+        cursor = self._post_cursors.get(post_id)
+        if cursor is None:
+            cursor = self._encode(b"p", struct.pack(">Q", post_id))
+            if len(self._post_cursors) >= _POST_CURSORS:
+                self._post_cursors.clear()  # cheaper than LRU bookkeeping per hit
+            self._post_cursors[post_id] = cursor
+        return cursor
 
     def decode_post(self, cursor: str) -> int:
         payload = self._decode(b"p", cursor)
