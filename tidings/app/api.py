@@ -31,6 +31,7 @@ from tidings.app.sockets import SocketPolicy
 from tidings.app.stores import open_stores, prepare_schemas
 from tidings.feed.backoff import with_retries
 from tidings.feed.cursor import CursorCodec
+from tidings.feed.expiring_cache import ExpiringCache
 from tidings.feed.keys import Keys
 from tidings.feed.live import LiveHub
 from tidings.feed.live_timeline import LiveTimeline
@@ -177,6 +178,9 @@ async def api_process(
                 graph=stores.graph,
                 ties=ties,
                 post_cache=post_cache,
+                summaries=ExpiringCache(
+                    settings.post_cache_entries, settings.friend_count_cache_seconds
+                ),
             ),
             "readiness": {
                 "redis": stores.redis.ping,

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     # Posts kept per API process (posts never change; deletes evict everywhere).
     post_cache_entries: int = Field(default=50_000, ge=0)
     post_cache_seconds: float = Field(default=600, gt=0)
+    # Friend counts kept per API process; another process's change shows within this.
+    friend_count_cache_seconds: float = Field(default=5, ge=0)
     # How long a user's cached friend and mute sets live; any change drops them at once.
     ties_cache_seconds: int = Field(default=3_600, gt=0)
     timeline_max: int = Field(default=800, gt=0)

@@ -6,6 +6,7 @@ from typing import Any
 
 from tidings.feed.cursor import CursorCodec
 from tidings.feed.errors import Unauthenticated
+from tidings.feed.expiring_cache import ExpiringCache
 from tidings.feed.friends import Friendships
 from tidings.feed.home import HomeTimeline
 from tidings.feed.live_timeline import LiveTimeline
@@ -13,7 +14,7 @@ from tidings.feed.post_cache import PostCache
 from tidings.feed.posts import PostService
 from tidings.feed.ties import TieCache
 from tidings.resolvers.loaders import Loaders, build_loaders
-from tidings.stores.graph import FriendGraph
+from tidings.stores.graph import FriendGraph, UserSummary
 from tidings.stores.posts import PostStore
 
 # The id of the request being served, set by the app's middleware: it appears in
@@ -35,6 +36,10 @@ class Backends:
     graph: FriendGraph
     ties: TieCache
     post_cache: PostCache
+    # Users' friend counts, kept briefly: a page shows its authors' counts, which
+    # change far more rarely than pages are read. Evicted here on any change of
+    # ties this process makes; another process's change shows within the TTL.
+    summaries: ExpiringCache[str, UserSummary] | None = None
 
 
 @dataclass
@@ -69,6 +74,7 @@ class Context:
             backends.ties,
             backends.post_cache,
             cache=not long_lived,
+            summaries=backends.summaries,
         )
         return cls(backends, loaders, viewer_id, auth_error)
 

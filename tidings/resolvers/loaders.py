@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from strawberry.dataloader import DataLoader
 
+from tidings.feed.expiring_cache import ExpiringCache
 from tidings.feed.post_cache import PostCache
 from tidings.feed.ties import TieCache
 from tidings.stores.graph import FriendGraph, Relation, UserSummary
@@ -77,6 +78,7 @@ def build_loaders(
     post_cache: PostCache,
     *,
     cache: bool = True,
+    summaries: ExpiringCache[str, UserSummary] | None = None,
 ) -> Loaders:
     async def load_posts(ids: Sequence[int]) -> list[PostDocument | None]:
         found = post_cache.get_many(ids)
@@ -87,7 +89,14 @@ def build_loaders(
         return [found.get(post_id) for post_id in ids]
 
     async def load_users(ids: Sequence[str]) -> list[UserSummary | None]:
-        return await graph.user_summaries(ids)
+        known = summaries.get_many(ids) if summaries is not None else {}
+        if missing := [user_id for user_id in ids if user_id not in known]:
+            fetched = await graph.user_summaries(missing)
+            found = [(s.id, s) for s in fetched if s is not None]
+            if summaries is not None:
+                summaries.put_items(found)
+            known = {**known, **dict(found)}
+        return [known.get(user_id) for user_id in ids]
 
     async def load_recent(keys: Sequence[RecentKey]) -> list[list[PostDocument]]:
         # One query per distinct key; a timeline page asks for one or two keys.

@@ -43,8 +43,11 @@ async def _change_ties(
 ) -> str:
     viewer_id = ctx.require_viewer()
     other_id = await change(viewer_id, user_id)
-    # Counts and ties read earlier in this request are stale now.
+    # Counts and ties read earlier in this request, or kept by the process, are stale.
     ctx.loaders.forget_ties()
+    if ctx.backends.summaries is not None:
+        for stale in (viewer_id, other_id):
+            ctx.backends.summaries.evict(stale)
     return other_id
 
 
