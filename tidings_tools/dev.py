@@ -1,7 +1,6 @@
 """`tidings dev`: the embedded stack, the API and one worker, on loopback, until Ctrl-C."""
 
 import os
-import secrets
 import signal
 import socket
 import sys
@@ -20,14 +19,7 @@ def dev_secret(settings: Settings) -> str:
     """The known secret, or a new one generated once and kept in the data dir."""
     if secret := settings.known_jwt_secret():
         return secret
-    data_dir = settings.data_dir
-    path = data_dir / DEV_SECRET_FILE
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as file:
-            file.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    return devstack.kept_secret(settings.data_dir / DEV_SECRET_FILE, 48)
 
 
 def _without_password(url: str) -> str:

@@ -6,11 +6,10 @@ database management service with Bolt on, built by Maven from Maven Central
 """
 
 import os
-import secrets
 import shutil
 from pathlib import Path
 
-from tidings_tools.devstack import ChildProcess
+from tidings_tools.devstack import ChildProcess, kept_secret
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCHER = ROOT / "neo4j-launcher"
@@ -32,13 +31,7 @@ def unavailable() -> str | None:
 
 def password(data_dir: Path) -> str:
     """The server's password, generated once into the data dir (mode 0600)."""
-    path = data_dir / PASSWORD_FILE
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as file:
-            file.write(secrets.token_urlsafe(24))
-    return path.read_text().strip()
+    return kept_secret(data_dir / PASSWORD_FILE, 24)
 
 
 def start_neo4j(
