@@ -15,6 +15,7 @@ from typing import Any
 import jwt
 import pytest
 
+from tests.graphs import require_neo4j
 from tidings_tools.devstack import free_port
 
 TIDINGS = str(Path(sys.executable).with_name("tidings"))
@@ -69,11 +70,11 @@ def token(env: dict[str, str], user: str) -> str:
 
 
 class DevStack:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, *args: str) -> None:
         self.log = log
         with log.open("w") as output:
             self.process = subprocess.Popen(
-                [TIDINGS, "dev"], env=env, stdout=output, stderr=subprocess.STDOUT
+                [TIDINGS, "dev", *args], env=env, stdout=output, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + 90
         try:
@@ -167,6 +168,42 @@ def test_dev_stack_serves_stops_cleanly_and_keeps_data(
     again.children = descendants(again.process.pid)
     assert again.stop(signal.SIGTERM) == 0
     assert not [pid for pid in again.children if alive(pid)]
+
+
+@pytest.mark.neo4j
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_dev_stack_runs_on_neo4j(tmp_path: Path, started: list[DevStack]) -> None:
+    require_neo4j()
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TIDINGS_")}
+    env |= {"TIDINGS_DATA_DIR": str(tmp_path / "data"), "TIDINGS_PORT": str(port)}
+    stack = DevStack(env, tmp_path / "dev.log", "--graph", "neo4j", "--user", "bob")
+    started.append(stack)
+    printed = (tmp_path / "dev.log").read_text()
+    assert "GraphiQL, signed in as bob:" in printed
+    assert ":***@" in printed  # the graph's password is not printed
+    state = tmp_path / "data" / "stack.json"
+    assert json.loads(state.read_text())["graph_url"].startswith("bolt://neo4j:")
+    assert state.stat().st_mode & 0o077 == 0  # it holds that password
+
+    alice, bob = token(env, "alice"), token(env, "bob")
+    graphql(port, alice, 'mutation { addFriend(userId: "bob") { id } }')
+    friends = graphql(port, bob, 'mutation { addFriend(userId: "alice") { friendship } }')
+    assert friends == {"addFriend": {"friendship": "FRIENDS"}}
+    created = graphql(
+        port, bob, 'mutation { createPost(input: {body: "on neo4j"}) { post { id } } }'
+    )
+    post_id = created["createPost"]["post"]["id"]
+    deadline = time.monotonic() + 20
+    while True:  # the worker read bob's friends from Neo4j to deliver it
+        page = graphql(port, alice, "{ timeline { edges { node { id } } } }")
+        if [e["node"]["id"] for e in page["timeline"]["edges"]] == [post_id]:
+            break
+        assert time.monotonic() < deadline, page
+        time.sleep(0.1)
+    assert stack.stop(signal.SIGINT) == 0
+    assert not [pid for pid in stack.children if alive(pid)]
 
 
 def test_token_needs_a_secret_and_a_valid_user(tmp_path: Path) -> None:
