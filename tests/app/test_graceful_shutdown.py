@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.app.conftest import token
-from tests.app.processes import api_process
+from tests.app.processes import TIDINGS, api_process, environment
 from tests.conftest import drop_namespace, eventually
 from tests.ranking_service import RankingService
 from tidings.app.settings import Settings
@@ -67,6 +67,17 @@ async def test_every_log_line_is_json_uvicorns_included(settings: Settings, tmp_
     assert any("Application startup complete" in entry["message"] for entry in entries)
 
 
+async def probe(settings: Settings, port: str) -> int:
+    process = await asyncio.create_subprocess_exec(
+        TIDINGS,
+        "probe",
+        env=environment(settings, port=port),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    return await asyncio.wait_for(process.wait(), 20)
+
+
 async def test_api_workers_share_the_port_and_stop_together(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -92,8 +103,12 @@ async def test_api_workers_share_the_port_and_stop_together(
             # Two processes: each took a metrics port of its own, the first two free.
             await eventually(lambda: serving(metrics))
             await eventually(lambda: serving(metrics + 1))
+        # The containers' health check: /readyz on TIDINGS_PORT.
+        port = base.rsplit(":", 1)[1]
+        assert await probe(settings, port) == 0
         api.terminate()
         assert await asyncio.wait_for(api.wait(), 20) == 0
+        assert await probe(settings, port) == 1
         async with httpx.AsyncClient() as http:
             with pytest.raises(httpx.TransportError):
                 await http.get(f"{base}/healthz")  # no process left serving

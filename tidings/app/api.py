@@ -190,17 +190,6 @@ async def api_process(
         }
 
 
-def app_from_environment() -> Starlette:
-    """For uvicorn's worker processes (`tidings api --workers N`): settings from TIDINGS_*."""
-    from tidings.app.logs import configure_logging
-    from tidings.app.server import tune_garbage_collection
-
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_format)
-    tune_garbage_collection()
-    return create_app(settings)
-
-
 def create_app(settings: Settings) -> Starlette:
     """Builds the app; every client is opened in its lifespan, none before."""
     cursors = CursorCodec(settings.require_cursor_secret())

@@ -12,11 +12,14 @@ import os
 import signal
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import uvicorn
+from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
 from tidings.app.api import create_app
+from tidings.app.logs import configure_logging
 from tidings.app.settings import Settings
 
 
@@ -32,10 +35,15 @@ class Server(uvicorn.Server):
                 signal.signal(signum, handler)
 
 
-def uvicorn_config(settings: Settings, *, port: int | None = None) -> uvicorn.Config:
-    """How the API is served, here and wherever tests serve it for real."""
+def uvicorn_config(settings: Settings, *, port: int | None = None, **target: Any) -> uvicorn.Config:
+    """How the API is served, here and wherever tests serve it for real.
+
+    `target` replaces the app built here: uvicorn's worker processes build theirs
+    from an import string (`app`, `factory`, `workers`).
+    """
+    options: dict[str, Any] = target or {"app": create_app(settings)}
     return uvicorn.Config(
-        create_app(settings),
+        **options,
         host=settings.host,
         port=settings.port if port is None else port,
         ws="websockets-sansio",
@@ -83,25 +91,22 @@ def serve_api_processes(settings: Settings) -> int:
     them all gracefully.
     """
     os.environ.update(settings.as_environment())
-    base = uvicorn_config(settings)
-    config = uvicorn.Config(
-        "tidings.app.api:app_from_environment",
+    config = uvicorn_config(
+        settings,
+        app="tidings.app.server:app_from_environment",
         factory=True,
         workers=settings.api_workers,
-        host=base.host,
-        port=base.port,
-        ws=base.ws,
-        ws_max_size=base.ws_max_size,
-        ws_ping_interval=base.ws_ping_interval,
-        ws_ping_timeout=base.ws_ping_timeout,
-        lifespan=base.lifespan,
-        access_log=False,
-        log_config=None,
-        timeout_graceful_shutdown=base.timeout_graceful_shutdown,
-        log_level=base.log_level,
     )
     Multiprocess(config, sockets=[listening_socket(config.host, config.port)]).run()
     return 0
+
+
+def app_from_environment() -> Starlette:
+    """Each worker process's app (`tidings api --workers N`): settings from TIDINGS_*."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    tune_garbage_collection()
+    return create_app(settings)
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
