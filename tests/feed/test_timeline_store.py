@@ -18,7 +18,6 @@ def store(stores: Stores, settings: Settings, cap: int, readers_per_call: int) -
         cap,
         3_600,
         readers_per_call=readers_per_call,
-        pipeline_scripts=not settings.redis_cluster,
     )
 
 

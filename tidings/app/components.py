@@ -26,9 +26,6 @@ def timeline_store(stores: Stores, settings: Settings, keys: Keys) -> TimelineSt
         keys,
         settings.timeline_max,
         settings.active_days * 86_400 + _KEEP_SLACK_SECONDS,
-        # redis-py does not pipeline scripts on a cluster: there fan-out sends one
-        # call per node and chunk of readers instead (TimelineStore.fan_out).
-        pipeline_scripts=not settings.redis_cluster,
     )
 
 

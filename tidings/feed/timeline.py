@@ -10,7 +10,6 @@ writes to it. Key names come from `Keys`.
 """
 
 import asyncio
-import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -119,20 +118,20 @@ class TimelineStore:
         keep_seconds: int,
         *,
         readers_per_call: int = 250,
-        pipeline_scripts: bool = True,
     ) -> None:
         self._redis = redis
+        # redis-py pipelines scripts on one server only; a cluster takes calls.
+        self._cluster = redis if isinstance(redis, RedisCluster) else None
         # Readers per script call. One command for many readers costs the client a
         # third of the encoding of one command each (py-spy: encoding bounds the
         # worker). On a Redis Cluster they are grouped by node first.
         self._readers_per_call = readers_per_call
-        self._pipeline_scripts = pipeline_scripts
         self._keys = keys
         self._max_length = max_length
         # Timelines of users who stop reading expire with their activity.
         self._keep_seconds = keep_seconds
         self._fan_out = redis.register_script(_FAN_OUT)
-        self._fan_out_on_node_sha = hashlib.sha1(_FAN_OUT_ON_NODE.encode()).hexdigest()
+        self._fan_out_on_node = redis.register_script(_FAN_OUT_ON_NODE)
         self._add = redis.register_script(_ADD)
         self._build = redis.register_script(_BUILD)
         self._unlock = redis.register_script(_UNLOCK)
@@ -151,8 +150,8 @@ class TimelineStore:
             active_since,
             self._keys.user_channel_prefix,
         ]
-        if isinstance(self._redis, RedisCluster):
-            return await self._fan_out_by_node(self._redis, user_ids, args)
+        if self._cluster is not None:
+            return await self._fan_out_by_node(self._cluster, user_ids, args)
         calls = [(self._reader_keys(chunk), args) for chunk in self._chunks(user_ids)]
         return sum(await self._run(self._fan_out, calls))
 
@@ -189,10 +188,8 @@ class TimelineStore:
 
         async def one_by_one(readers: Sequence[str]) -> int:
             # Each reader on its own, routed by its slot by the client.
-            delivered = 0
-            for reader in readers:
-                delivered += int(await self._fan_out(self._reader_keys([reader]), args))
-            return delivered
+            calls = [(self._reader_keys([reader]), args) for reader in readers]
+            return sum(await self._run(self._fan_out, calls))
 
         async def call(node: ClusterNode, readers: Sequence[str]) -> int:
             async with limit:
@@ -216,11 +213,12 @@ class TimelineStore:
         keys: list[str],
         args: list[str | int | float],
     ) -> int:
-        command = ("EVALSHA", self._fan_out_on_node_sha, 1, keys[0], *args, *keys)
+        script = self._fan_out_on_node
+        command = ("EVALSHA", script.sha, 1, keys[0], *args, *keys)
         try:
             result = await cluster.execute_command(*command, target_nodes=node)
         except NoScriptError:
-            await cluster.execute_command("SCRIPT", "LOAD", _FAN_OUT_ON_NODE, target_nodes=node)
+            await cluster.execute_command("SCRIPT", "LOAD", script.script, target_nodes=node)
             result = await cluster.execute_command(*command, target_nodes=node)
         return int(result)
 
@@ -241,7 +239,7 @@ class TimelineStore:
     ) -> list[int]:
         """Runs one script many times: in one pipeline on a single server, or as
         bounded concurrent calls on a cluster, where redis-py cannot pipeline them."""
-        if not self._pipeline_scripts:
+        if self._cluster is not None:
             # Bounded so one post does not take every connection of the pool.
             limit = asyncio.Semaphore(32)
 
