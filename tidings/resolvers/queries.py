@@ -10,7 +10,6 @@ from tidings.resolvers.pages import Page
 from tidings.stores.graph import Relation, RelationList, Suggestion
 from tidings.stores.posts import PostDocument
 
-MAX_SUGGESTIONS = 50
 # The walk behind suggestions: the viewer's first 200 friends, and 200 friends of
 # each, so one request reads at most 40,000 ties whoever is in it.
 SUGGESTION_FRIENDS_WALKED = 200
@@ -104,11 +103,9 @@ async def suggestions(ctx: Context, user_id: str, first: int) -> list[Suggestion
     viewer_id = ctx.require_viewer()
     if user_id != viewer_id:
         return []
-    if not 1 <= first <= MAX_SUGGESTIONS:
-        raise BadUserInput(f"`first` must be between 1 and {MAX_SUGGESTIONS}.", field="first")
     return await ctx.backends.graph.suggestions(
         viewer_id,
-        first,
+        check_page_size(first),
         friends_walked=SUGGESTION_FRIENDS_WALKED,
         per_friend=SUGGESTION_SAMPLE_PER_FRIEND,
     )

@@ -11,7 +11,7 @@ import hashlib
 from collections import OrderedDict
 from typing import Any
 
-from tidings.feed.errors import TidingsError
+from tidings.feed.errors import BadUserInput, TidingsError
 
 # Longer queries still run; they are just not remembered (memory stays bounded).
 MAX_REMEMBERED_LENGTH = 16_384
@@ -25,10 +25,6 @@ class PersistedQueryNotFound(TidingsError):
         super().__init__("PersistedQueryNotFound")
 
 
-class PersistedQueryRefused(TidingsError):
-    code = "BAD_USER_INPUT"
-
-
 class PersistedQueries:
     def __init__(self, capacity: int = 1_000) -> None:
         self._capacity = capacity
@@ -40,10 +36,10 @@ class PersistedQueries:
         if persisted is None:
             return query
         if not isinstance(persisted, dict) or persisted.get("version") != 1:
-            raise PersistedQueryRefused("Only version 1 of persisted queries is supported.")
+            raise BadUserInput("Only version 1 of persisted queries is supported.")
         digest = persisted.get("sha256Hash")
         if not isinstance(digest, str) or len(digest) != 64:
-            raise PersistedQueryRefused("persistedQuery.sha256Hash must be 64 hex digits.")
+            raise BadUserInput("persistedQuery.sha256Hash must be 64 hex digits.")
         digest = digest.lower()
         if query is None:
             known = self._queries.get(digest)
@@ -52,7 +48,7 @@ class PersistedQueries:
             self._queries.move_to_end(digest)
             return known
         if hashlib.sha256(query.encode()).hexdigest() != digest:
-            raise PersistedQueryRefused("provided sha does not match query")
+            raise BadUserInput("provided sha does not match query")
         if len(query) <= MAX_REMEMBERED_LENGTH:
             self._queries[digest] = query
             self._queries.move_to_end(digest)
