@@ -27,9 +27,6 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-
-from neo4j import AsyncGraphDatabase
 
 from tidings.app.settings import Settings
 from tidings.app.stores import open_stores
@@ -38,7 +35,7 @@ from tidings.stores import cypher
 from tidings.stores.graph import RelationList
 from tidings.stores.neo4j_graph import Neo4jGraph
 from tidings_tools import devstack, neo4j
-from tidings_tools.bench import Parts, percentile
+from tidings_tools.bench import Parts, latency_summary
 from tidings_tools.seed import SeedPlan, seed
 
 SECRET = "bench-secret-0123456789-0123456789-0123456789"
@@ -54,10 +51,7 @@ async def latency(call: Callable[[], Awaitable[object]], rounds: int) -> dict[st
         started = time.perf_counter()
         await call()
         samples.append((time.perf_counter() - started) * 1000)
-    return {
-        "p50_ms": round(percentile(samples, 0.5), 2),
-        "p99_ms": round(percentile(samples, 0.99), 2),
-    }
+    return latency_summary(samples)
 
 
 async def measure(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
@@ -191,15 +185,10 @@ async def profile(url: str) -> dict[str, Any]:
     missing = set(queries) - set(parameters)
     if missing:
         raise SystemExit(f"no parameters for {sorted(missing)}: add them to plan_parameters()")
-    parts = urlsplit(url)
-    driver = AsyncGraphDatabase.driver(
-        f"bolt://{parts.hostname}:{parts.port}",
-        auth=(parts.username or "neo4j", parts.password or ""),
-        notifications_min_severity="OFF",
-    )
+    graph = Neo4jGraph.from_url(url, "tidings")
     plans: dict[str, Any] = {}
     try:
-        async with driver.session() as session:
+        async with graph.session() as session:
             for name, text in sorted(queries.items()):
                 transaction = await session.begin_transaction()
                 try:
@@ -221,7 +210,7 @@ async def profile(url: str) -> dict[str, Any]:
                     ),
                 }
     finally:
-        await driver.close()
+        await graph.close()
     return plans
 
 

@@ -45,7 +45,13 @@ from tidings.feed.posts import PostService
 from tidings.feed.queue import GROUP, FanoutJob, FanoutQueue, JobKind
 from tidings.feed.timeline import TimelineStore
 from tidings_tools.client import GraphQLClient, GraphQLFailure
-from tidings_tools.devstack import ChildProcess, accepts_connections, free_port
+from tidings_tools.devstack import (
+    TIDINGS,
+    ChildProcess,
+    accepts_connections,
+    environment_for,
+    free_port,
+)
 
 PAGE = """query($after: String) { timeline(first: 20, after: $after) {
   edges { cursor node { id body createdAt client author { id friendCount } } }
@@ -270,8 +276,7 @@ class Bench:
     ) -> dict[str, float]:
         """The first page from `tidings api --workers 2` on the same stores."""
         port = free_port()
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("TIDINGS_")}
-        environment |= self.settings.model_copy(
+        api_settings = self.settings.model_copy(
             update={
                 "port": port,
                 "api_workers": 2,
@@ -280,9 +285,10 @@ class Bench:
                 "api_metrics_port": 0,
                 "post_rate": 1_000_000,
             }
-        ).as_environment()
-        tidings = str(Path(sys.executable).with_name("tidings"))
-        server = ChildProcess("api2", [tidings, "api"], self.logs / "api2.log", environment)
+        )
+        server = ChildProcess(
+            "api2", [TIDINGS, "api"], self.logs / "api2.log", environment_for(api_settings)
+        )
         api = GraphQLClient(http, f"http://127.0.0.1:{port}/graphql", self.secret)
         try:
             await asyncio.to_thread(server.wait_until, accepts_connections(port, b"", b""), 60)
@@ -523,10 +529,8 @@ class Bench:
         return results
 
     def worker(self, own_settings: Settings, index: int) -> ChildProcess:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TIDINGS_")}
-        env |= own_settings.model_copy(update={"log_level": "WARNING"}).as_environment()
-        tidings = str(Path(sys.executable).with_name("tidings"))
-        return ChildProcess(f"worker{index}", [tidings, "worker"], self.logs / f"w{index}.log", env)
+        env = environment_for(own_settings.model_copy(update={"log_level": "WARNING"}))
+        return ChildProcess(f"worker{index}", [TIDINGS, "worker"], self.logs / f"w{index}.log", env)
 
     async def wait_for_consumers(self, own: Parts, count: int) -> None:
         await own.queue.ensure_group()

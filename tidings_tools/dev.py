@@ -6,7 +6,6 @@ import socket
 import sys
 import time
 import urllib.request
-from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit, urlunsplit
 
@@ -124,10 +123,11 @@ def run_dev(settings: Settings, signed_in_as: str = "alice", graph: str = "falko
             port = devstack.free_port()
             servers.append(devstack.start_secantus(data_dir / "mongo", port, logs / "mongo.log"))
             env["TIDINGS_MONGO_URI"] = f"mongodb://127.0.0.1:{port}/tidings"
-        tidings = str(Path(sys.executable).with_name("tidings"))
-        worker = devstack.ChildProcess("worker", [tidings, "worker"], logs / "worker.log", env)
+        worker = devstack.ChildProcess(
+            "worker", [devstack.TIDINGS, "worker"], logs / "worker.log", env
+        )
         apps.append(worker)
-        api = devstack.ChildProcess("api", [tidings, "api"], logs / "api.log", env)
+        api = devstack.ChildProcess("api", [devstack.TIDINGS, "api"], logs / "api.log", env)
         apps.append(api)
         base = f"http://{settings.host}:{settings.port}"
         api.wait_until(lambda: _http_ok(f"{base}/healthz"), timeout=60)
@@ -143,12 +143,11 @@ def run_dev(settings: Settings, signed_in_as: str = "alice", graph: str = "falko
         )
         # The token rides in the fragment, which the browser never sends anywhere.
         token = issue_token(signed_in_as, env["TIDINGS_JWT_SECRET"], settings.token_ttl_seconds)
-        tidings_command = Path(sys.executable).with_name("tidings")
         shown_graph = _without_password(env["TIDINGS_GRAPH_URL"])
         print(
             f"Tidings is up: {base}/graphql\n"
             f"  GraphiQL, signed in as {signed_in_as}: {base}/graphql#token={token}\n"
-            f"  another user: `tidings dev --user bob`, or paste `{tidings_command} token bob`\n"
+            f"  another user: `tidings dev --user bob`, or paste `{devstack.TIDINGS} token bob`\n"
             f"  redis {env['TIDINGS_REDIS_URL']}  graph {shown_graph}"
             f"  mongo {env['TIDINGS_MONGO_URI']}\n"
             f"  logs in {logs}\n"

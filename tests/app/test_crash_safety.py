@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from tests.app.processes import REPO, TIDINGS, environment, worker_process
+from tests.app.processes import REPO, environment, worker_process
 from tests.app.scenario import active_readers, holding, queue_drained
 from tests.conftest import eventually
 from tidings.app.settings import Settings
@@ -19,6 +19,7 @@ from tidings.feed.posts import PostService
 from tidings.feed.queue import FanoutQueue
 from tidings.feed.timeline import TimelineStore
 from tidings.stores.posts import FANOUT_DUE
+from tidings_tools.devstack import TIDINGS
 
 
 @contextlib.asynccontextmanager

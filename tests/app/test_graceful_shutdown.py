@@ -8,11 +8,11 @@ import httpx
 import pytest
 
 from tests.app.conftest import token
-from tests.app.processes import TIDINGS, api_process, environment
+from tests.app.processes import api_process, environment
 from tests.conftest import drop_namespace, eventually
 from tests.ranking_service import RankingService
 from tidings.app.settings import Settings
-from tidings_tools.devstack import free_port
+from tidings_tools.devstack import TIDINGS, free_port
 
 TIMELINE = "{ timeline { edges { node { id body } } } }"
 

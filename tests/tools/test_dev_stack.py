@@ -5,7 +5,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -16,9 +15,7 @@ import jwt
 import pytest
 
 from tests.graphs import require_neo4j
-from tidings_tools.devstack import free_port
-
-TIDINGS = str(Path(sys.executable).with_name("tidings"))
+from tidings_tools.devstack import TIDINGS, environment_for, free_port
 
 
 def descendants(pid: int) -> set[int]:
@@ -61,6 +58,17 @@ def graphql(port: int, token: str, query: str) -> dict[str, Any]:
     assert "errors" not in body, body
     data: dict[str, Any] = body["data"]
     return data
+
+
+def wait_for_timeline(port: int, token: str, post_ids: list[str], *, within: float) -> None:
+    """Until the timeline holds exactly these posts: fan-out is asynchronous."""
+    deadline = time.monotonic() + within
+    while True:
+        page = graphql(port, token, "{ timeline { edges { node { id } } } }")
+        if [edge["node"]["id"] for edge in page["timeline"]["edges"]] == post_ids:
+            return
+        assert time.monotonic() < deadline, page
+        time.sleep(0.05)
 
 
 def token(env: dict[str, str], user: str) -> str:
@@ -114,7 +122,7 @@ def test_dev_stack_serves_stops_cleanly_and_keeps_data(
     tmp_path: Path, started: list[DevStack]
 ) -> None:
     port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TIDINGS_")}
+    env = environment_for()
     env |= {"TIDINGS_DATA_DIR": str(tmp_path / "data"), "TIDINGS_PORT": str(port)}
 
     stack = DevStack(env, tmp_path / "first.log")
@@ -126,13 +134,7 @@ def test_dev_stack_serves_stops_cleanly_and_keeps_data(
     graphql(port, bob, 'mutation { addFriend(userId: "alice") { id } }')
     created = graphql(port, bob, 'mutation { createPost(input: {body: "hi"}) { post { id } } }')
     post_id = created["createPost"]["post"]["id"]
-    deadline = time.monotonic() + 10
-    while True:
-        page = graphql(port, alice, "{ timeline { edges { node { id } } } }")
-        if [e["node"]["id"] for e in page["timeline"]["edges"]] == [post_id]:
-            break
-        assert time.monotonic() < deadline, page
-        time.sleep(0.05)
+    wait_for_timeline(port, alice, [post_id], within=10)
     assert stack.stop(signal.SIGINT) == 0
     assert not [pid for pid in stack.children if alive(pid)]
 
@@ -176,7 +178,7 @@ def test_dev_stack_serves_stops_cleanly_and_keeps_data(
 def test_dev_stack_runs_on_neo4j(tmp_path: Path, started: list[DevStack]) -> None:
     require_neo4j()
     port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TIDINGS_")}
+    env = environment_for()
     env |= {"TIDINGS_DATA_DIR": str(tmp_path / "data"), "TIDINGS_PORT": str(port)}
     stack = DevStack(env, tmp_path / "dev.log", "--graph", "neo4j", "--user", "bob")
     started.append(stack)
@@ -195,19 +197,14 @@ def test_dev_stack_runs_on_neo4j(tmp_path: Path, started: list[DevStack]) -> Non
         port, bob, 'mutation { createPost(input: {body: "on neo4j"}) { post { id } } }'
     )
     post_id = created["createPost"]["post"]["id"]
-    deadline = time.monotonic() + 20
-    while True:  # the worker read bob's friends from Neo4j to deliver it
-        page = graphql(port, alice, "{ timeline { edges { node { id } } } }")
-        if [e["node"]["id"] for e in page["timeline"]["edges"]] == [post_id]:
-            break
-        assert time.monotonic() < deadline, page
-        time.sleep(0.1)
+    # The worker read bob's friends from Neo4j to deliver it.
+    wait_for_timeline(port, alice, [post_id], within=20)
     assert stack.stop(signal.SIGINT) == 0
     assert not [pid for pid in stack.children if alive(pid)]
 
 
 def test_token_needs_a_secret_and_a_valid_user(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIDINGS_")}
+    env = environment_for()
     env["TIDINGS_DATA_DIR"] = str(tmp_path)
     missing = subprocess.run([TIDINGS, "token", "alice"], env=env, capture_output=True, text=True)
     assert missing.returncode == 2
@@ -221,7 +218,7 @@ def test_token_needs_a_secret_and_a_valid_user(tmp_path: Path) -> None:
 
 
 def test_tools_without_a_running_stack_say_what_to_do(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIDINGS_")}
+    env = environment_for()
     env["TIDINGS_DATA_DIR"] = str(tmp_path)
     for command in (["dead-letters"], ["bench", "--tiny"], ["seed", "--users", "1"]):
         result = subprocess.run([TIDINGS, *command], env=env, capture_output=True, text=True)
@@ -236,7 +233,7 @@ def test_a_port_in_use_is_said_plainly_and_nothing_claims_to_be_up(tmp_path: Pat
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TIDINGS_")}
+        env = environment_for()
         env |= {"TIDINGS_DATA_DIR": str(tmp_path / "data"), "TIDINGS_PORT": str(port)}
         result = subprocess.run(
             [TIDINGS, "dev"], env=env, capture_output=True, text=True, timeout=60

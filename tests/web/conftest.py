@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.app.live_server import served
+from tests.needs import unavailable
 from tidings.app.settings import Settings
 from tidings.app.worker import run_worker
 
@@ -26,11 +27,8 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
 def require(condition: bool, missing: str) -> None:
-    if condition:
-        return
-    if os.environ.get("TIDINGS_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{missing}, and TIDINGS_REQUIRE_BROWSER=1 says these tests must run")
-    pytest.skip(missing)
+    if not condition:
+        unavailable(missing, required_by="TIDINGS_REQUIRE_BROWSER")
 
 
 def require_node_package(name: str) -> None:

@@ -14,6 +14,7 @@ from neo4j import (
     AsyncDriver,
     AsyncGraphDatabase,
     AsyncManagedTransaction,
+    AsyncSession,
 )
 from neo4j.exceptions import CypherSyntaxError
 
@@ -74,6 +75,11 @@ class Neo4jGraph(CypherGraph):
             notifications_disabled_classifications=["UNRECOGNIZED", "DEPRECATION"],
         )
         return cls(driver, database, label_for(namespace), breaker, bulk_deadline)
+
+    def session(self) -> AsyncSession:
+        """A session on this adapter's database, for tools (bench/graph_stores.py
+        PROFILEs the shared queries through it)."""
+        return self._driver.session(database=self._database)
 
     def _query(self, text: str) -> str:
         return text.replace(":User", f":{self._label}")
