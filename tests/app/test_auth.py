@@ -108,3 +108,14 @@ def test_rs256_tokens_verify_against_the_configured_public_key() -> None:
 def test_a_verifier_needs_a_key() -> None:
     with pytest.raises(RuntimeError, match="JWT"):
         TokenVerifier(None, 5, public_key=None)
+
+
+def test_a_remembered_token_is_refused_once_it_expires() -> None:
+    strict = TokenVerifier(SECRET, leeway_seconds=0)
+    expires = int(time.time()) + 2
+    token = jwt.encode({"sub": "alice", "exp": expires}, SECRET, algorithm="HS256")
+    assert strict.viewer_id(f"Bearer {token}") == "alice"
+    assert strict.viewer_id(f"Bearer {token}") == "alice"  # from the verified tokens
+    time.sleep(max(0.0, expires - time.time()) + 0.05)
+    with pytest.raises(Unauthenticated, match="expired"):
+        strict.viewer_id(f"Bearer {token}")

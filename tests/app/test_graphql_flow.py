@@ -21,6 +21,8 @@ from tidings.stores.posts import PostStore
 
 ADD_WITH_FRIENDSHIP = "mutation($id: ID!) { addFriend(userId: $id) { id friendCount friendship } }"
 
+BOBS_COUNT = '{ user(id: "bob") { friendCount } }'
+
 # The graph is what these tests are about: they run on FalkorDB and on Neo4j.
 pytestmark = ON_BOTH_GRAPHS
 
@@ -85,8 +87,12 @@ async def test_unfriending_stops_new_posts(api: Api) -> None:
     await befriend(api, "alice", "bob")
     before = await post(api, "bob", "while friends")
     await wait_for_post(api, "alice", before["id"])
+    # Read (and so kept by the process for a few seconds) just before the change:
+    # the change must not answer with it.
+    assert await api.data("alice", BOBS_COUNT) == {"user": {"friendCount": 1}}
     removed = await api.data("alice", REMOVE, {"id": "bob"})
     assert removed == {"removeFriend": {"id": "bob", "friendCount": 0}}
+    assert await api.data("alice", BOBS_COUNT) == {"user": {"friendCount": 0}}
     after = await post(api, "bob", "after the split")
     await wait_for_post(api, "bob", after["id"])
     assert after["id"] not in await timeline_ids(api, "alice")
