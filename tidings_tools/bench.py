@@ -596,10 +596,12 @@ class Bench:
         readers = [f"cluster-reader{i}" for i in range(self.size.fanout_friends)]
         posts = max(3, self.size.fanout_posts // 10)
 
-        async def rate(store: TimelineStore, one_call_per_reader: bool) -> float:
+        async def build(store: TimelineStore) -> None:
             now = time.time()
             for reader in readers:
                 await store.build(reader, [], now)
+
+        async def rate(store: TimelineStore, one_call_per_reader: bool) -> float:
             limit = asyncio.Semaphore(32)
 
             async def alone(post_id: int, reader: str) -> int:
@@ -617,6 +619,7 @@ class Bench:
             return round(delivered / (time.perf_counter() - started))
 
         results: dict[str, Any] = {"readers": len(readers), "posts": posts, "primaries": 3}
+        await build(own.timelines)
         results["single_server_per_s"] = await rate(own.timelines, one_call_per_reader=False)
         ports = [free_port() for _ in range(3)]
         root = self.logs / f"cluster{self.run}"
@@ -627,6 +630,7 @@ class Bench:
             )
             async with open_stores(cluster_settings) as stores:
                 store = components.timeline_store(stores, cluster_settings, own.keys)
+                await build(store)
                 results["grouped_by_node_per_s"] = await rate(store, one_call_per_reader=False)
                 results["one_call_per_reader_per_s"] = await rate(store, one_call_per_reader=True)
         finally:
