@@ -12,7 +12,7 @@ from tests.app.processes import api_process, environment
 from tests.conftest import drop_namespace, eventually
 from tests.ranking_service import RankingService
 from tidings.app.settings import Settings
-from tidings_tools.devstack import TIDINGS, free_port
+from tidings_tools.devstack import TIDINGS, free_ports_in_a_row
 
 TIMELINE = "{ timeline { edges { node { id body } } } }"
 
@@ -81,7 +81,8 @@ async def probe(settings: Settings, port: str) -> int:
 async def test_api_workers_share_the_port_and_stop_together(
     settings: Settings, tmp_path: Path
 ) -> None:
-    metrics = free_port()
+    # Each process takes the first free port from here on: both must be free.
+    metrics = free_ports_in_a_row(2)
     api, base = await api_process(
         settings, tmp_path / "api.log", api_workers="2", api_metrics_port=str(metrics)
     )
