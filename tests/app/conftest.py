@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from tidings_tools.client import GraphQLClient
 
 from tests.conftest import JWT_SECRET, drop_namespace
 from tidings.app import components
@@ -19,7 +20,8 @@ from tidings.app.worker import run_worker
 from tidings.feed.keys import Keys
 from tidings.feed.queue import FanoutQueue
 from tidings.feed.timeline import TimelineStore
-from tidings_tools.client import GraphQLClient
+from tidings.resolvers.page_builder import BatchStep
+from tidings.schema.post_features import POST_STEPS
 
 
 @dataclass
@@ -64,9 +66,19 @@ def overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def api(settings: Settings, overrides: dict[str, Any]) -> AsyncIterator[Api]:
+def post_steps() -> tuple[BatchStep[Any, Any], ...]:
+    """The batch steps a test module's API builds pages with."""
+    return POST_STEPS
+
+
+@pytest.fixture
+async def api(
+    settings: Settings,
+    overrides: dict[str, Any],
+    post_steps: tuple[BatchStep[Any, Any], ...],
+) -> AsyncIterator[Api]:
     settings = settings.model_copy(update=overrides)
-    app = create_app(settings)
+    app = create_app(settings, post_steps)
     stop = asyncio.Event()
     try:
         async with LifespanManager(app) as manager, open_stores(settings) as stores:

@@ -144,10 +144,10 @@ async def test_concurrent_first_reads_rebuild_once(api: Api) -> None:
     ids = [(await post(api, "bob", f"p{i}"))["id"] for i in range(3)]
     home = components.home_timeline(api.stores, api.settings, api.keys)
     lookup = StoreLookup(api.stores.posts, api.stores.graph)
-    pages = await asyncio.gather(*(home.read("alice", None, 10, lookup) for _ in range(8)))
+    pages = await asyncio.gather(*(home.page("alice", None, 10, lookup) for _ in range(8)))
     assert home.rebuilds == 1
     expected = [int(i) for i in reversed(ids)]
-    assert all([post.id for post in page.posts] == expected for page in pages)
+    assert all([post.id for _, post in page.edges] == expected for page in pages)
 
 
 async def test_befriending_backfills_and_unfriending_prunes_both_sides(api: Api) -> None:

@@ -3,7 +3,7 @@
 from tests.app.conftest import Api
 from tests.app.scenario import befriend
 from tests.graphs import ON_BOTH_GRAPHS
-from tidings.feed.home import MAX_PAGE
+from tidings.feed.paging import MAX_PAGE
 
 pytestmark = ON_BOTH_GRAPHS
 

@@ -9,10 +9,10 @@ import pytest
 
 from tests.ranking_service import RankingService
 from tidings.feed.ranking import Chronological, RemoteRanker
-from tidings.stores.posts import PostDocument
+from tidings.feed.read_model import PostView
 
 POSTS = [
-    PostDocument(i, f"author{i}", f"body {i}", datetime(2026, 5, 1, tzinfo=UTC)) for i in (3, 2, 1)
+    PostView(i, f"author{i}", f"body {i}", datetime(2026, 5, 1, tzinfo=UTC)) for i in (3, 2, 1)
 ]
 
 

@@ -6,10 +6,10 @@ undoes that in reverse. Nothing is built at import time.
 """
 
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import httpx
 from starlette.applications import Starlette
@@ -35,9 +35,13 @@ from tidings.feed.expiring_cache import ExpiringCache
 from tidings.feed.keys import Keys
 from tidings.feed.live import LiveHub
 from tidings.feed.live_timeline import LiveTimeline
+from tidings.feed.people import People
 from tidings.feed.post_cache import PostCache
 from tidings.feed.ranking import Chronological, Ranker, RemoteRanker
 from tidings.resolvers.context import Backends
+from tidings.resolvers.loaders import ReadSources
+from tidings.resolvers.page_builder import BatchStep
+from tidings.schema.post_features import POST_STEPS
 from tidings.schema.schema import build_schema
 
 
@@ -77,7 +81,11 @@ async def api_process(
             lambda: components.post_service(stores, settings, keys),
             give_up_after=settings.startup_seconds,
         )
-        friendships = components.friendships(stores, settings, keys, celebrities)
+        people = People(
+            stores.graph,
+            ExpiringCache(settings.post_cache_entries, settings.friend_count_cache_seconds),
+        )
+        friendships = components.friendships(stores, settings, keys, celebrities, people)
         ties = components.tie_cache(stores, settings, keys)
         post_cache = PostCache(settings.post_cache_entries, settings.post_cache_seconds)
         hub = LiveHub(
@@ -173,14 +181,9 @@ async def api_process(
                 live=live,
                 posting=posting,
                 friendships=friendships,
+                people=people,
                 cursors=cursors,
-                posts=stores.posts,
-                graph=stores.graph,
-                ties=ties,
-                post_cache=post_cache,
-                summaries=ExpiringCache(
-                    settings.post_cache_entries, settings.friend_count_cache_seconds
-                ),
+                reads=ReadSources(stores.posts, stores.graph, ties, post_cache),
             ),
             "readiness": {
                 "redis": stores.redis.ping,
@@ -190,7 +193,9 @@ async def api_process(
         }
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(
+    settings: Settings, post_steps: Sequence[BatchStep[Any, Any]] = POST_STEPS
+) -> Starlette:
     """Builds the app; every client is opened in its lifespan, none before."""
     cursors = CursorCodec(settings.require_cursor_secret())
     verifier = TokenVerifier(
@@ -216,6 +221,7 @@ def create_app(settings: Settings) -> Starlette:
         max_tokens=settings.query_max_tokens,
         max_cost=settings.query_max_cost,
         introspection=settings.introspection,
+        post_steps=post_steps,
     )
     graphql = TidingsGraphQL(
         verifier,

@@ -9,6 +9,7 @@ from tidings.feed.friends import Friendships
 from tidings.feed.home import HomeTimeline
 from tidings.feed.ids import NODES, PostIdGenerator
 from tidings.feed.keys import Keys
+from tidings.feed.people import People
 from tidings.feed.posts import PostService
 from tidings.feed.queue import FanoutQueue
 from tidings.feed.ranking import Chronological, Ranker
@@ -89,7 +90,11 @@ def tie_cache(stores: Stores, settings: Settings, keys: Keys) -> TieCache:
 
 
 def friendships(
-    stores: Stores, settings: Settings, keys: Keys, celebrity_cache: Celebrities
+    stores: Stores,
+    settings: Settings,
+    keys: Keys,
+    celebrity_cache: Celebrities,
+    people: People | None = None,
 ) -> Friendships:
     return Friendships(
         stores.graph,
@@ -115,4 +120,5 @@ def friendships(
         max_pending_requests=settings.max_pending_friend_requests,
         backfill_posts=settings.backfill_posts,
         timeline_max=settings.timeline_max,
+        people=people,
     )

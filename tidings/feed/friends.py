@@ -5,6 +5,7 @@ import time
 from tidings.feed.celebrities import Celebrities
 from tidings.feed.errors import BadUserInput
 from tidings.feed.friend_lists import friend_chunks
+from tidings.feed.people import People
 from tidings.feed.queue import FanoutQueue
 from tidings.feed.rate_limit import RateLimiter
 from tidings.feed.ties import TieCache
@@ -36,8 +37,11 @@ class Friendships:
         max_pending_requests: int,
         backfill_posts: int,
         timeline_max: int,
+        people: People | None = None,
     ) -> None:
         self._graph = graph
+        # Whose friend counts this process keeps, to forget them when they change.
+        self._people = people
         self._timelines = timelines
         self._posts = posts
         self._celebrities = celebrities
@@ -138,6 +142,8 @@ class Friendships:
 
     async def _after_change(self, first: str, second: str, *, added: bool) -> None:
         """Handles either user crossing the celebrity threshold, in either direction."""
+        if self._people is not None:
+            self._people.forget([first, second])
         # Each side's own list of celebrity friends may have gained or lost the other.
         await self._celebrities.forget([first, second])
         for user_id in (first, second):

@@ -5,14 +5,14 @@ time, and history past the cached window from MongoDB, under one keyset cursor.
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from tidings.feed.celebrities import Celebrities
-from tidings.feed.errors import BadUserInput
+from tidings.feed.cursor import POST_ID, CursorKind
 from tidings.feed.friend_lists import friend_ids
 from tidings.feed.ids import smallest_post_id_at
 from tidings.feed.lookup import ReadLookup
+from tidings.feed.paging import FeedPage, check_page_size
 from tidings.feed.ranking import Ranker
 from tidings.feed.timeline import TimelineRead, TimelineStore
 from tidings.feed.visibility import visible
@@ -20,29 +20,13 @@ from tidings.stores.breaker import StoreUnavailable
 from tidings.stores.graph import FriendGraph
 from tidings.stores.posts import PostDocument
 
-MAX_PAGE = 100
 _MARK_READ_EVERY = 60.0
 
 
-@dataclass(frozen=True, slots=True)
-class TimelinePage:
-    """Posts to show, in order, and where the next page starts."""
-
-    posts: list[PostDocument]
-    has_next: bool
-    # The next page holds posts below this id: the oldest id this page considered,
-    # which keeps paging keyset-exact even when ranking reorders the page or a
-    # post on it was deleted.
-    next_before: int | None
-
-
-def check_page_size(first: int) -> int:
-    if not 1 <= first <= MAX_PAGE:
-        raise BadUserInput(f"`first` must be between 1 and {MAX_PAGE}.", field="first")
-    return first
-
-
 class HomeTimeline:
+    """The latest-first order: a position is a post id, and a page holds the posts
+    below it. (It is also what every other order reads its candidates from.)"""
+
     def __init__(
         self,
         timelines: TimelineStore,
@@ -75,9 +59,13 @@ class HomeTimeline:
         """The oldest post id still within retention."""
         return smallest_post_id_at(datetime.now(UTC) - self._retention)
 
-    async def read(
+    @property
+    def cursor(self) -> CursorKind[int]:
+        return POST_ID
+
+    async def page(
         self, viewer_id: str, before: int | None, first: int, lookup: ReadLookup
-    ) -> TimelinePage:
+    ) -> FeedPage[int]:
         """The viewer's page of up to `first` posts older than `before`, hydrated and
         ranked. Posts deleted since they were listed, and posts of anyone who is no
         longer a friend (a fan-out that raced the end of a friendship, a stale
@@ -95,7 +83,9 @@ class HomeTimeline:
         shown = await visible(viewer_id, await self._hydrated(ids, lookup), lookup, timeline=True)
         posts = await self._ranker.rank(viewer_id, [post for post in shown if post is not None])
         self.on_read(time.perf_counter() - started)
-        return TimelinePage(posts, has_next, ids[-1] if ids else None)
+        # The next page starts below the oldest id this page considered, which keeps
+        # paging keyset-exact when ranking reordered the page or left a post out.
+        return FeedPage([(post.id, post) for post in posts], has_next, ids[-1] if ids else None)
 
     async def _pulled(
         self, viewer_id: str, before: int | None, first: int, lookup: ReadLookup

@@ -108,10 +108,6 @@ class Keys:
         """Leases post-id node numbers to processes."""
         return f"{self.namespace}:id-node"
 
-    def scratch(self, name: str) -> str:
-        """Keys that tools (the benchmark) create and delete within one run."""
-        return f"{self.namespace}:scratch:{name}"
-
     @property
     def everything(self) -> str:
         """A SCAN pattern matching every key of this namespace, for tear-down."""

@@ -7,8 +7,8 @@ from tidings.feed.celebrities import Celebrities
 from tidings.feed.home import HomeTimeline
 from tidings.feed.live import LiveHub
 from tidings.feed.lookup import ReadLookup
+from tidings.feed.read_model import PostView
 from tidings.feed.visibility import visible
-from tidings.stores.posts import PostDocument
 
 
 def _stop_if_cancelled() -> None:
@@ -38,7 +38,7 @@ class LiveTimeline:
         self._hub = hub
         self._refresh_seconds = celebrity_refresh_seconds
 
-    async def follow(self, viewer_id: str, lookup: ReadLookup) -> AsyncIterator[PostDocument]:
+    async def follow(self, viewer_id: str, lookup: ReadLookup) -> AsyncIterator[PostView]:
         # A subscriber is a reader: make sure fan-out writes (and so announces) to them.
         await self._home.keep_fresh(viewer_id, lookup)
         celebrities = await self._celebrities.friends_of(viewer_id)

@@ -7,7 +7,7 @@ from typing import Protocol
 
 import httpx
 
-from tidings.stores.posts import PostDocument
+from tidings.feed.read_model import PostView
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +16,7 @@ class Ranker(Protocol):
     # Pages served chronologically because ranking failed.
     fallbacks: int
 
-    async def rank(self, viewer_id: str, posts: Sequence[PostDocument]) -> list[PostDocument]: ...
+    async def rank(self, viewer_id: str, posts: Sequence[PostView]) -> list[PostView]: ...
 
 
 class Chronological:
@@ -24,7 +24,7 @@ class Chronological:
 
     fallbacks = 0
 
-    async def rank(self, viewer_id: str, posts: Sequence[PostDocument]) -> list[PostDocument]:
+    async def rank(self, viewer_id: str, posts: Sequence[PostView]) -> list[PostView]:
         return list(posts)
 
 
@@ -42,7 +42,7 @@ class RemoteRanker:
         self._timeout = timeout_seconds
         self.fallbacks = 0
 
-    async def rank(self, viewer_id: str, posts: Sequence[PostDocument]) -> list[PostDocument]:
+    async def rank(self, viewer_id: str, posts: Sequence[PostView]) -> list[PostView]:
         if len(posts) < 2:
             return list(posts)
         payload = {

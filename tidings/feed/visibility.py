@@ -8,6 +8,7 @@ they are still shown.
 from collections.abc import Sequence
 
 from tidings.feed.lookup import ReadLookup
+from tidings.feed.read_model import PostView
 from tidings.stores.graph import Relation
 from tidings.stores.posts import PostDocument
 
@@ -20,14 +21,25 @@ def belongs_in_timeline(viewer_id: str, author_id: str, relation: Relation) -> b
     return author_id == viewer_id or (relation.friends and not relation.muted)
 
 
+def may_list_friends(viewer_id: str, user_id: str, relation: Relation) -> bool:
+    """A friend list is the user's own and their friends' to read (the count is public)."""
+    return user_id == viewer_id or relation.friends
+
+
+def own_only(viewer_id: str, user_id: str) -> bool:
+    """Requests, blocks, mutes and suggestions are the viewer's own business."""
+    return user_id == viewer_id
+
+
 async def visible(
     viewer_id: str,
     posts: Sequence[PostDocument | None],
     lookup: ReadLookup,
     *,
     timeline: bool,
-) -> list[PostDocument | None]:
-    """The posts, in order, with None for any the viewer may not see here.
+) -> list[PostView | None]:
+    """The posts as a reader sees them, in order, with None for any the viewer may
+    not see here.
 
     One batched look-up of the viewer's ties to every author, whatever the count.
     """
@@ -41,11 +53,11 @@ async def visible(
             return False
         return rule(viewer_id, post.author_id, relations.get(post.author_id, Relation()))
 
-    return [post if shown(post) else None for post in posts]
+    return [PostView.of(post) if post is not None and shown(post) else None for post in posts]
 
 
 async def readable_posts(
     viewer_id: str, ids: Sequence[int], lookup: ReadLookup
-) -> list[PostDocument | None]:
+) -> list[PostView | None]:
     """Posts by id, in order; None where missing or not the viewer's to read."""
     return await visible(viewer_id, await lookup.posts(ids), lookup, timeline=False)

@@ -1,45 +1,46 @@
 """What every resolver of one request shares: who asks, the use-cases, the loaders."""
 
 import contextvars
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
 
 from tidings.feed.cursor import CursorCodec
 from tidings.feed.errors import Unauthenticated
-from tidings.feed.expiring_cache import ExpiringCache
 from tidings.feed.friends import Friendships
 from tidings.feed.home import HomeTimeline
 from tidings.feed.live_timeline import LiveTimeline
-from tidings.feed.post_cache import PostCache
+from tidings.feed.people import People
 from tidings.feed.posts import PostService
-from tidings.feed.ties import TieCache
-from tidings.resolvers.loaders import Loaders, build_loaders
-from tidings.stores.graph import FriendGraph, UserSummary
-from tidings.stores.posts import PostStore
+from tidings.resolvers.loaders import Loaders, ReadSources, build_loaders
 
 # The id of the request being served, set by the app's middleware: it appears in
 # every log line of the request and in INTERNAL errors.
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
+Key = TypeVar("Key")
+Value = TypeVar("Value")
+
 
 @dataclass(frozen=True)
 class Backends:
-    """What resolvers reach, built once per API process by `app/api.py`."""
+    """The use-cases resolvers call, built once per API process by `app/api.py`."""
 
     timeline: HomeTimeline
     live: LiveTimeline
     posting: PostService
     friendships: Friendships
+    people: People
     cursors: CursorCodec
-    # Behind the loaders, and the friend lists (a keyset page straight from the graph).
-    posts: PostStore
-    graph: FriendGraph
-    ties: TieCache
-    post_cache: PostCache
-    # Users' friend counts, kept briefly: a page shows its authors' counts, which
-    # change far more rarely than pages are read. Evicted here on any change of
-    # ties this process makes; another process's change shows within the TTL.
-    summaries: ExpiringCache[str, UserSummary] | None = None
+    # Behind the request's core loaders.
+    reads: ReadSources
+
+
+# Makes a feature's loader for one request: (the process's use-cases, whether
+# the loader may cache what it loaded).
+LoaderFactory = Callable[[Backends, bool], DataLoader[Key, Value]]
 
 
 @dataclass
@@ -56,6 +57,10 @@ class Context:
     socket: Any = None
     subscriptions: int = 0
     idle_since: float = 0.0
+    # A WebSocket context lives as long as the connection: its loaders must batch
+    # but not cache, or they would grow and go stale.
+    long_lived: bool = False
+    _features: dict[object, DataLoader[Any, Any]] = field(default_factory=dict)
 
     @classmethod
     def for_request(
@@ -66,17 +71,22 @@ class Context:
         *,
         long_lived: bool = False,
     ) -> "Context":
-        # A WebSocket context lives as long as the connection: its loaders must
-        # batch but not cache, or they would grow and go stale.
-        loaders = build_loaders(
-            backends.posts,
-            backends.graph,
-            backends.ties,
-            backends.post_cache,
-            cache=not long_lived,
-            summaries=backends.summaries,
-        )
-        return cls(backends, loaders, viewer_id, auth_error)
+        loaders = build_loaders(backends.reads, cache=not long_lived)
+        return cls(backends, loaders, viewer_id, auth_error, long_lived=long_lived)
+
+    def loader(self, factory: LoaderFactory[Key, Value]) -> DataLoader[Key, Value]:
+        """The request's loader made by `factory`, made on first use: a feature's
+        module names its loader, and nothing else has to list it."""
+        found = self._features.get(factory)
+        if found is None:
+            found = self._features[factory] = factory(self.backends, not self.long_lived)
+        return found
+
+    def forget_loaded(self) -> None:
+        """After a mutation: what this request loaded before may be stale."""
+        self.loaders.forget()
+        for loader in self._features.values():
+            loader.clear_all()
 
     def require_viewer(self) -> str:
         if self.viewer_id is None:

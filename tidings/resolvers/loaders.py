@@ -1,4 +1,9 @@
-"""Per-request DataLoaders: every lookup a request makes is batched through one of these."""
+"""The request's core DataLoaders: posts by id and by author, and the viewer's ties.
+
+They are the read side's `ReadLookup` for one request. A feature's own lookups
+(friend counts, likes, ...) are loaders its module makes, through
+`Context.loader`, so none of them is listed here.
+"""
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
@@ -6,11 +11,22 @@ from dataclasses import dataclass
 
 from strawberry.dataloader import DataLoader
 
-from tidings.feed.expiring_cache import ExpiringCache
 from tidings.feed.post_cache import PostCache
 from tidings.feed.ties import TieCache
-from tidings.stores.graph import FriendGraph, Relation, UserSummary
+from tidings.stores.graph import FriendGraph, Relation
 from tidings.stores.posts import PostDocument, PostStore
+
+
+@dataclass(frozen=True)
+class ReadSources:
+    """What the core loaders read, built once per API process."""
+
+    posts: PostStore
+    graph: FriendGraph
+    ties: TieCache
+    # Posts this process holds: behind `by_id`, and what a page falls back on
+    # while MongoDB is down.
+    post_cache: PostCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +44,6 @@ class Loaders:
     """The request's loaders; also the read side's `ReadLookup` for this request."""
 
     by_id: DataLoader[int, PostDocument | None]
-    users: DataLoader[str, UserSummary | None]
     by_authors: DataLoader[RecentKey, list[PostDocument]]
     # Keyed (viewer, other user). Friends and mutes only, from the tie cache: what
     # every read checks.
@@ -64,22 +79,15 @@ class Loaders:
     async def relations(self, viewer_id: str, user_ids: Sequence[str]) -> list[Relation]:
         return await self.ties.load_many([(viewer_id, user_id) for user_id in user_ids])
 
-    def forget_ties(self) -> None:
-        """After a change of friendship, block or mute: what was read is stale."""
-        self.ties.clear_all()
-        self.standing.clear_all()
-        self.users.clear_all()
+    def forget(self) -> None:
+        """After a mutation: whatever this request read before may be stale."""
+        for loader in (self.by_id, self.by_authors, self.ties, self.standing):
+            loader.clear_all()
 
 
-def build_loaders(
-    posts: PostStore,
-    graph: FriendGraph,
-    tie_cache: TieCache,
-    post_cache: PostCache,
-    *,
-    cache: bool = True,
-    summaries: ExpiringCache[str, UserSummary] | None = None,
-) -> Loaders:
+def build_loaders(sources: ReadSources, *, cache: bool = True) -> Loaders:
+    posts, post_cache = sources.posts, sources.post_cache
+
     async def load_posts(ids: Sequence[int]) -> list[PostDocument | None]:
         found = post_cache.get_many(ids)
         if missing := [post_id for post_id in ids if post_id not in found]:
@@ -87,16 +95,6 @@ def build_loaders(
             post_cache.put_many(fetched.values())
             found.update(fetched)
         return [found.get(post_id) for post_id in ids]
-
-    async def load_users(ids: Sequence[str]) -> list[UserSummary | None]:
-        known = summaries.get_many(ids) if summaries is not None else {}
-        if missing := [user_id for user_id in ids if user_id not in known]:
-            fetched = await graph.user_summaries(missing)
-            found = [(s.id, s) for s in fetched if s is not None]
-            if summaries is not None:
-                summaries.put_items(found)
-            known = {**known, **dict(found)}
-        return [known.get(user_id) for user_id in ids]
 
     async def load_recent(keys: Sequence[RecentKey]) -> list[list[PostDocument]]:
         # One query per distinct key; a timeline page asks for one or two keys.
@@ -129,9 +127,8 @@ def build_loaders(
 
     return Loaders(
         by_id=DataLoader(load_fn=load_posts, cache=cache),
-        users=DataLoader(load_fn=load_users, cache=cache),
         by_authors=DataLoader(load_fn=load_recent, cache=cache),
-        ties=DataLoader(load_fn=by_viewer(tie_cache.ties), cache=cache),
-        standing=DataLoader(load_fn=by_viewer(graph.relations), cache=cache),
+        ties=DataLoader(load_fn=by_viewer(sources.ties.ties), cache=cache),
+        standing=DataLoader(load_fn=by_viewer(sources.graph.relations), cache=cache),
         cache=post_cache,
     )

@@ -3,15 +3,15 @@
 from collections.abc import Awaitable, Callable
 
 from tidings.feed.ids import parse_post_id
+from tidings.feed.read_model import PostView
 from tidings.resolvers.context import Context
-from tidings.stores.posts import PostDocument
 
 
 async def create_post(
     ctx: Context, body: str, client: str | None, idempotency_key: str | None
-) -> PostDocument:
+) -> PostView:
     viewer_id = ctx.require_viewer()
-    return await ctx.backends.posting.create(viewer_id, body, client, idempotency_key)
+    return PostView.of(await ctx.backends.posting.create(viewer_id, body, client, idempotency_key))
 
 
 async def add_friend(ctx: Context, user_id: str) -> str:
@@ -43,11 +43,7 @@ async def _change_ties(
 ) -> str:
     viewer_id = ctx.require_viewer()
     other_id = await change(viewer_id, user_id)
-    # Counts and ties read earlier in this request, or kept by the process, are stale.
-    ctx.loaders.forget_ties()
-    if ctx.backends.summaries is not None:
-        for stale in (viewer_id, other_id):
-            ctx.backends.summaries.evict(stale)
+    ctx.forget_loaded()
     return other_id
 
 
@@ -55,6 +51,5 @@ async def delete_post(ctx: Context, post_id: str) -> int:
     viewer_id = ctx.require_viewer()
     parsed = parse_post_id(post_id)
     await ctx.backends.posting.delete(viewer_id, parsed)
-    # Anything this request loaded before is stale now.
-    ctx.loaders.by_id.clear_all()
+    ctx.forget_loaded()
     return parsed

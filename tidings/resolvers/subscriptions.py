@@ -3,11 +3,11 @@
 import asyncio
 from collections.abc import AsyncIterator
 
+from tidings.feed.read_model import PostView
 from tidings.resolvers.context import Context
-from tidings.stores.posts import PostDocument
 
 
-async def timeline_posts(ctx: Context) -> AsyncIterator[PostDocument]:
+async def timeline_posts(ctx: Context) -> AsyncIterator[PostView]:
     viewer_id = ctx.require_viewer()
     ctx.subscriptions += 1  # the socket is not idle while this runs
     try:

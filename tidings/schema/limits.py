@@ -39,7 +39,7 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
-from tidings.feed.home import MAX_PAGE
+from tidings.feed.paging import MAX_PAGE
 
 DEFAULT_PAGE = 20
 

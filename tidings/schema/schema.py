@@ -1,8 +1,8 @@
 """The assembled schema: root types and the extensions every operation runs through."""
 
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError
@@ -14,12 +14,14 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from tidings.feed.errors import TidingsError
+from tidings.feed.read_model import PostView
 from tidings.resolvers import mutations, queries, subscriptions
 from tidings.resolvers.context import Context
+from tidings.resolvers.page_builder import BatchStep, PageBuilder, PageFacts
 from tidings.schema.errors import assign_code
 from tidings.schema.limits import limit_extensions
 from tidings.schema.persisted import PersistedQueries
-from tidings.schema.selection import selects
+from tidings.schema.post_features import POST_STEPS
 from tidings.schema.types import (
     CreatePostInput,
     CreatePostPayload,
@@ -29,7 +31,17 @@ from tidings.schema.types import (
     User,
 )
 
-_AUTHOR_FRIEND_COUNT = ("timeline", "edges", "node", "author", "friendCount")
+
+async def page_facts(
+    info: Info[Context, None], at: Sequence[str], posts: Sequence[PostView | None]
+) -> PageFacts:
+    """What the features' batch steps load for these posts, as the query below `at`
+    (field names below this root field) asks: before any field resolves, so the
+    page's fields are plain values, with nothing to await per post."""
+    builder = cast(TidingsSchema, info.schema).post_page
+    selections = [selection for root in info.selected_fields for selection in root.selections]
+    shown = [post for post in posts if post is not None]
+    return await builder.facts(info.context, selections, at, shown)
 
 
 @strawberry.type
@@ -43,24 +55,19 @@ class Query:
         self, info: Info[Context, None], first: int = 20, after: str | None = None
     ) -> PostConnection:
         page = await queries.timeline(info.context, first, after)
-        counts = None
-        if selects(info.selected_fields, _AUTHOR_FRIEND_COUNT):
-            # Every author's count in one step, before the fields run: the page's
-            # fields are then plain values, with nothing to await per post.
-            counts = await queries.friend_counts(
-                info.context, [post.author_id for _, post in page.edges]
-            )
-        return PostConnection.of(page, counts)
+        facts = await page_facts(info, ("edges", "node"), [post for _, post in page.edges])
+        return PostConnection.of(page, facts)
 
     @strawberry.field
     async def post(self, info: Info[Context, None], id: strawberry.ID) -> Post | None:
-        document = await queries.post(info.context, id)
-        return None if document is None else Post.of(document)
+        found = await queries.post(info.context, id)
+        return None if found is None else Post.of(found, await page_facts(info, (), [found]))
 
     @strawberry.field(description="Posts by id, in the order asked; null where missing.")
     async def posts(self, info: Info[Context, None], ids: list[strawberry.ID]) -> list[Post | None]:
-        documents = await queries.posts(info.context, list(ids))
-        return [None if document is None else Post.of(document) for document in documents]
+        found = await queries.posts(info.context, list(ids))
+        facts = await page_facts(info, (), found)
+        return [None if post is None else Post.of(post, facts) for post in found]
 
     @strawberry.field
     async def user(self, info: Info[Context, None], id: strawberry.ID) -> User | None:
@@ -74,10 +81,10 @@ class Mutation:
     async def create_post(
         self, info: Info[Context, None], input: CreatePostInput
     ) -> CreatePostPayload:
-        document = await mutations.create_post(
+        post = await mutations.create_post(
             info.context, input.body, input.client, input.idempotency_key
         )
-        return CreatePostPayload(post=Post.of(document))
+        return CreatePostPayload(post=Post.of(post, await page_facts(info, ("post",), [post])))
 
     @strawberry.mutation(
         description="Sends a friend request, or accepts theirs: friends once both asked."
@@ -125,8 +132,11 @@ class SubscriptionOverHttp(InvalidOperationTypeError):
 
 
 class TidingsSchema(strawberry.Schema):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, post_steps: Sequence[BatchStep[Any, Any]] = POST_STEPS, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.post_page = PageBuilder(post_steps)
         # Errors answered, by code, for the process's metrics.
         self.codes: Counter[str] = Counter()
         self.persisted = PersistedQueries()
@@ -182,8 +192,8 @@ class TidingsSchema(strawberry.Schema):
 class Subscription:
     @strawberry.subscription(description="Posts as they arrive in the viewer's timeline.")
     async def timeline_post(self, info: Info[Context, None]) -> AsyncIterator[Post]:
-        async for document in subscriptions.timeline_posts(info.context):
-            yield Post.of(document)
+        async for post in subscriptions.timeline_posts(info.context):
+            yield Post.of(post, await page_facts(info, (), [post]))
 
 
 def build_schema(
@@ -193,6 +203,7 @@ def build_schema(
     max_tokens: int = 2_000,
     max_cost: int = 5_000,
     introspection: bool = True,
+    post_steps: Sequence[BatchStep[Any, Any]] = POST_STEPS,
 ) -> TidingsSchema:
     limits = limit_extensions(
         max_depth=max_depth,
@@ -205,6 +216,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
+        post_steps=post_steps,
         extensions=[
             *limits,
             # Factories, not instances: the caches behind them are shared per maxsize.

@@ -1,6 +1,5 @@
 """GraphQL object types: the public shape, kept apart from storage documents."""
 
-from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
 from typing import TypeVar, cast
@@ -8,11 +7,13 @@ from typing import TypeVar, cast
 import strawberry
 from strawberry.types import Info
 
+from tidings.feed.read_model import PostView
 from tidings.resolvers import queries
 from tidings.resolvers.context import Context
+from tidings.resolvers.friend_counts import AUTHOR_FRIEND_COUNTS, friend_count
+from tidings.resolvers.page_builder import NO_FACTS, PageFacts
 from tidings.resolvers.pages import Page
 from tidings.stores.graph import Relation, RelationList
-from tidings.stores.posts import PostDocument
 
 Node = TypeVar("Node")
 
@@ -58,16 +59,17 @@ class Friendship(Enum):
 @strawberry.type
 class User:
     id: strawberry.ID
-    # Set when the page naming this user fetched every author's count in one step:
-    # then the field is a plain value, with no coroutine per post.
-    known_friend_count: strawberry.Private[int | None] = None
+    # What the page naming this user (as a post's author) loaded in batch steps.
+    facts: strawberry.Private[PageFacts] = NO_FACTS
 
     @strawberry.field
     def friend_count(self, info: Info[Context, None]) -> int:
-        if self.known_friend_count is not None:
-            return self.known_friend_count
-        # Elsewhere (viewer, user(id)), a batched lookup that graphql-core awaits.
-        return cast(int, queries.friend_count(info.context, self.id))
+        known = self.facts.get(AUTHOR_FRIEND_COUNTS, self.id)
+        if known is not None:
+            return known  # a plain value: nothing to await per post
+        # Elsewhere (viewer, user(id), friends lists), a batched lookup that
+        # graphql-core awaits.
+        return cast(int, friend_count(info.context, self.id))
 
     @strawberry.field
     async def friendship(self, info: Info[Context, None]) -> Friendship:
@@ -165,19 +167,18 @@ class Post:
     client: str | None
     # A plain value, not a resolver: one field of twenty posts on every page.
     author: User
+    # What the page's batch steps loaded, for the fields of features to read.
+    facts: strawberry.Private[PageFacts] = NO_FACTS
 
     @classmethod
-    def of(cls, document: PostDocument, friend_counts: Mapping[str, int] | None = None) -> "Post":
-        counts = friend_counts or {}
+    def of(cls, post: PostView, facts: PageFacts = NO_FACTS) -> "Post":
         return cls(
-            id=strawberry.ID(str(document.id)),
-            body=document.body,
-            created_at=document.created_at,
-            client=document.client,
-            author=User(
-                id=strawberry.ID(document.author_id),
-                known_friend_count=counts.get(document.author_id),
-            ),
+            id=strawberry.ID(str(post.id)),
+            body=post.body,
+            created_at=post.created_at,
+            client=post.client,
+            author=User(id=strawberry.ID(post.author_id), facts=facts),
+            facts=facts,
         )
 
 
@@ -193,13 +194,10 @@ class PostConnection:
     page_info: PageInfo
 
     @classmethod
-    def of(
-        cls, page: Page[PostDocument], friend_counts: Mapping[str, int] | None = None
-    ) -> "PostConnection":
+    def of(cls, page: Page[PostView], facts: PageFacts = NO_FACTS) -> "PostConnection":
         return cls(
             edges=[
-                PostEdge(cursor=cursor, node=Post.of(node, friend_counts))
-                for cursor, node in page.edges
+                PostEdge(cursor=cursor, node=Post.of(node, facts)) for cursor, node in page.edges
             ],
             page_info=PageInfo.of(page),
         )

@@ -1,0 +1,25 @@
+"""What a reader may see of a post, apart from how it is stored.
+
+The read side hands these out (pages, posts by id, live arrivals): the stored
+record keeps what only the write side and the worker need (the outbox mark, the
+idempotency key) to itself. Counts, the viewer's own state and anything else
+attached to a post are not part of it: each comes from its feature's batch step.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tidings.stores.posts import PostDocument
+
+
+@dataclass(frozen=True, slots=True)
+class PostView:
+    id: int
+    author_id: str
+    body: str
+    created_at: datetime
+    client: str | None = None
+
+    @classmethod
+    def of(cls, post: PostDocument) -> "PostView":
+        return cls(post.id, post.author_id, post.body, post.created_at, post.client)
