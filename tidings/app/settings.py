@@ -1,28 +1,11 @@
 """Settings, read from `TIDINGS_*` environment variables."""
 
-import json
-import os
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-# Where `tidings dev` keeps the JWT secret it generated.
-DEV_SECRET_FILE = "jwt-secret"
-# Where a running `tidings dev` says where its stores are, for the other commands.
-STACK_FILE = "stack.json"
-_STACK_SETTINGS = ("redis_url", "graph_url", "mongo_uri")
-
-
-def write_stack_file(data_dir: Path, stack: dict[str, object]) -> None:
-    """Readable by this user only: a store URL may carry a password."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / STACK_FILE
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as file:
-        file.write(json.dumps(stack, indent=2))
 
 
 class Settings(BaseSettings):
@@ -186,41 +169,6 @@ class Settings(BaseSettings):
                 value = "true" if value else "false"
             environment[f"TIDINGS_{name.upper()}"] = str(value)
         return environment
-
-    def with_running_stack(self) -> "Settings":
-        """These settings, pointed at the stores of a running `tidings dev` (its data
-        dir's stack file) for every store URL not set in the environment."""
-        path = self.data_dir / STACK_FILE
-        if not path.exists():
-            return self
-        stack = json.loads(path.read_text())
-        unset = {
-            name: stack[name]
-            for name in _STACK_SETTINGS
-            if f"TIDINGS_{name.upper()}" not in os.environ and name in stack
-        }
-        return self.model_copy(update=unset)
-
-    def running_api_url(self) -> str:
-        """The GraphQL URL of the running `tidings dev`, else the configured one."""
-        path = self.data_dir / STACK_FILE
-        if path.exists() and "TIDINGS_PORT" not in os.environ:
-            url = json.loads(path.read_text()).get("api_url")
-            if isinstance(url, str):
-                return url
-        return f"http://{self.host}:{self.port}/graphql"
-
-    def stack_is_known(self) -> bool:
-        """Whether the stores were named (environment) or found (a running dev stack)."""
-        named = all(f"TIDINGS_{name.upper()}" in os.environ for name in _STACK_SETTINGS)
-        return named or (self.data_dir / STACK_FILE).exists()
-
-    def known_jwt_secret(self) -> str | None:
-        """TIDINGS_JWT_SECRET, or the one `tidings dev` keeps in the data dir, if any."""
-        if self.jwt_secret is not None and self.jwt_secret.get_secret_value():
-            return self.jwt_secret.get_secret_value()
-        path = self.data_dir / DEV_SECRET_FILE
-        return path.read_text().strip() if path.exists() else None
 
     def hs256_secret(self) -> str | None:
         return self.jwt_secret.get_secret_value() if self.jwt_secret else None

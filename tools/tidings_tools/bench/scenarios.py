@@ -1,21 +1,4 @@
-"""`tidings bench`: measure a running stack, and the ceilings it is judged against.
-
-Every figure is printed beside its ceiling, as a ratio, from the same run on the
-same machine, so noise between runs cancels out:
-
-- read: first and deep timeline pages through the API at a concurrency, against
-  (a) Strawberry serving 20 static posts through the same ASGI stack;
-- fan-out: deliveries per second per worker process, with 1 and 2 workers, against
-  (b) raw pipelined ZADD into the same Redis;
-- strategies: pure push, pure pull and the hybrid read on the same data (c);
-- write: createPost rate and post-to-timeline lag at a fixed write rate;
-- memory: Redis bytes per timeline entry at the cap;
-- celebrities: the worker's cost for a celebrity's post, at 1x and 10x the threshold.
-
-Reads and writes go to the running API and its namespace, with users prefixed by a
-run id. Fan-out, ZADD and memory work in a namespace of the bench's own, with
-workers it starts itself, and are deleted afterwards.
-"""
+"""The scenarios: each measures one figure and the ceiling it is judged against."""
 
 import asyncio
 import os
@@ -24,8 +7,6 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,16 +15,15 @@ import httpx
 
 from tidings.app import components
 from tidings.app.settings import Settings
-from tidings.app.stores import Stores, open_stores, prepare_schemas
-from tidings.app.worker import build_fanout
-from tidings.feed.fanout import Fanout
+from tidings.app.stores import open_stores
 from tidings.feed.friend_lists import friend_ids
-from tidings.feed.home import HomeTimeline
-from tidings.feed.keys import Keys
 from tidings.feed.lookup import StoreLookup
-from tidings.feed.posts import PostService
-from tidings.feed.queue import GROUP, FanoutJob, FanoutQueue, JobKind
+from tidings.feed.queue import GROUP, FanoutJob, JobKind
 from tidings.feed.timeline import TimelineStore
+from tidings_tools.bench.documents import CHEAP, CREATE, PAGE, costly_query, fragment_bomb
+from tidings_tools.bench.measure import latency_summary, load, percentile, ratio
+from tidings_tools.bench.parts import Parts, scratch_key
+from tidings_tools.bench.sizes import BenchSize
 from tidings_tools.client import GraphQLClient, GraphQLFailure
 from tidings_tools.devstack import (
     TIDINGS,
@@ -52,152 +32,6 @@ from tidings_tools.devstack import (
     environment_for,
     free_port,
 )
-
-PAGE = """query($after: String) { timeline(first: 20, after: $after) {
-  edges { cursor node { id body createdAt client author { id friendCount } } }
-  pageInfo { hasNextPage endCursor } } }"""
-CREATE = 'mutation { createPost(input: {body: "benchmark post"}) { post { id } } }'
-CHEAP = "{ viewer { id friendCount } }"
-
-
-def fragment_bomb(per_level: int = 10, levels: int = 6) -> str:
-    """The 558-byte document that once cost the API seconds of CPU: spreads of spreads,
-    per_level**levels fields once expanded."""
-    fragments = ["fragment F0 on User { id }"]
-    for level in range(1, levels + 1):
-        spreads = " ".join(
-            f"a{i}: friends {{ edges {{ node {{ ...F{level - 1} }} }} }}" for i in range(per_level)
-        )
-        fragments.append(f"fragment F{level} on User {{ {spreads} }}")
-    return f"{{ viewer {{ ...F{levels} }} }} " + " ".join(fragments)
-
-
-def costly_query() -> str:
-    """Ten aliases of friends of friends of friends, 100 at a time: refused on cost."""
-    nested = "id"
-    for _ in range(3):
-        nested = f"friends(first: 100) {{ edges {{ node {{ {nested} }} }} }}"
-    return "{ " + " ".join(f"v{i}: viewer {{ {nested} }}" for i in range(10)) + " }"
-
-
-@dataclass(frozen=True)
-class BenchSize:
-    readers: int = 40
-    authors: int = 200  # every reader's friends
-    posts_per_author: int = 5
-    read_seconds: float = 8.0
-    concurrency: int = 8
-    writers: int = 100
-    followers: int = 200  # every writer's friends
-    write_rate: float = 100.0
-    write_seconds: float = 8.0
-    fanout_posts: int = 300
-    fanout_friends: int = 200
-    memory_timelines: int = 50
-    timeline_cap: int = 800
-    zadd_batches: int = 50
-    attack_seconds: float = 4.0
-    attackers: int = 4  # of each kind: fragment bombs, over-budget queries
-
-
-TINY = BenchSize(
-    readers=2,
-    authors=5,
-    posts_per_author=2,
-    read_seconds=0.5,
-    concurrency=2,
-    writers=3,
-    followers=5,
-    write_rate=10,
-    write_seconds=0.5,
-    fanout_posts=5,
-    fanout_friends=5,
-    memory_timelines=2,
-    timeline_cap=50,
-    zadd_batches=2,
-    attack_seconds=0.5,
-    attackers=1,
-)
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    if not samples:
-        return float("nan")
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-def latency_summary(samples_ms: list[float]) -> dict[str, float]:
-    return {
-        "p50_ms": round(percentile(samples_ms, 0.50), 2),
-        "p95_ms": round(percentile(samples_ms, 0.95), 2),
-        "p99_ms": round(percentile(samples_ms, 0.99), 2),
-    }
-
-
-def ratio(value: float, ceiling: float) -> float:
-    return round(value / ceiling, 3) if ceiling else float("nan")
-
-
-async def load(
-    seconds: float, concurrency: int, request: Callable[[], Awaitable[None]]
-) -> dict[str, float]:
-    """Closed-loop load: `concurrency` clients, each sending its next request on reply."""
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.perf_counter() + seconds
-
-    async def client() -> None:
-        nonlocal errors
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            try:
-                await request()
-            except (httpx.HTTPError, GraphQLFailure):
-                errors += 1
-                continue
-            latencies.append((time.perf_counter() - started) * 1000)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    return {
-        "requests": len(latencies),
-        "errors": errors,
-        "rps": round(len(latencies) / elapsed, 1),
-        **latency_summary(latencies),
-    }
-
-
-@dataclass
-class Parts:
-    """What the benchmark drives in-process, built as the roles build them."""
-
-    stores: Stores
-    settings: Settings
-    keys: Keys
-    timelines: TimelineStore
-    queue: FanoutQueue
-    home: HomeTimeline
-    posting: PostService
-    fanout: Fanout
-
-    @classmethod
-    async def build(cls, stores: Stores, settings: Settings) -> "Parts":
-        await prepare_schemas(stores, settings)
-        keys = Keys(settings.namespace)
-        queue = components.fanout_queue(stores, settings, keys)
-        await queue.ensure_group()
-        return cls(
-            stores=stores,
-            settings=settings,
-            keys=keys,
-            timelines=components.timeline_store(stores, settings, keys),
-            queue=queue,
-            home=components.home_timeline(stores, settings, keys),
-            posting=await components.post_service(stores, settings, keys),
-            fanout=build_fanout(stores, settings, keys),
-        )
 
 
 class Bench:
@@ -337,7 +171,7 @@ class Bench:
             await posts.recent_by_authors(authors, None, 21)
 
         async def hybrid() -> None:
-            await parts.home.read(self.rng.choice(readers), None, 20, lookup)
+            await parts.home.page(self.rng.choice(readers), None, 20, lookup)
 
         seconds = self.size.read_seconds / 2
         figures: dict[str, Any] = {
@@ -543,7 +377,7 @@ class Bench:
         raise RuntimeError("bench workers did not start")
 
     async def zadd_ceiling(self, own: Parts) -> dict[str, float]:
-        keys = [own.keys.scratch(f"zadd:{{{i}}}") for i in range(1_000)]
+        keys = [scratch_key(own.keys, f"zadd:{{{i}}}") for i in range(1_000)]
         post_id = 1 << 45
         started = time.perf_counter()
         for batch in range(self.size.zadd_batches):
@@ -560,7 +394,7 @@ class Bench:
         in one buffer, and the replies counted, with no client library in between."""
         url = urlsplit(self.settings.redis_url)
         reader, writer = await asyncio.open_connection(url.hostname, url.port or 6379)
-        keys = [own.keys.scratch(f"rawzadd:{{{i}}}").encode() for i in range(1_000)]
+        keys = [scratch_key(own.keys, f"rawzadd:{{{i}}}").encode() for i in range(1_000)]
         post_id = 1 << 45
         commands = []
         for batch in range(self.size.zadd_batches):
@@ -687,184 +521,3 @@ class Bench:
             results["1x_threshold"]["worker_ms_per_post_p50"],
         )
         return results
-
-
-def targets(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    read, fan, write, memory = report["read"], report["fanout"], report["write"], report["memory"]
-    return {
-        "first page >= 60% of ceiling (a)": {
-            "value": read["first_page"]["ratio_to_a"],
-            "met": read["first_page"]["ratio_to_a"] >= 0.6,
-        },
-        "fan-out per worker >= 50% of ceiling (b)": {
-            "value": fan["ratio_to_b"],
-            "met": fan["ratio_to_b"] >= 0.5,
-        },
-        "lag p99 < 0.5 s at the write rate": {
-            "value": write["lag_to_timeline"]["p99_ms"],
-            "met": write["lag_to_timeline"]["p99_ms"] < 500,
-        },
-        "<= 25 bytes per timeline entry at the cap": {
-            "value": memory["bytes_per_entry"],
-            "met": memory["bytes_per_entry"] <= 25,
-        },
-        "celebrity post cost flat in friend count (10x / 1x <= 1.5)": {
-            "value": report["celebrities"]["ratio_10x_to_1x"],
-            "met": report["celebrities"]["ratio_10x_to_1x"] <= 1.5,
-        },
-    }
-
-
-async def run_bench(
-    settings: Settings, api_url: str, size: BenchSize, secret: str, logs: Path
-) -> dict[str, Any]:
-    await asyncio.to_thread(logs.mkdir, parents=True, exist_ok=True)
-    bench = Bench(settings, api_url, size, secret, logs)
-    report: dict[str, Any] = {"size": asdict(size), "api": api_url}
-    limits = httpx.Limits(max_connections=size.concurrency * 2)
-    api_settings = settings.model_copy(update={"post_rate": 1_000_000})
-    async with (
-        open_stores(api_settings) as stores,
-        httpx.AsyncClient(timeout=30, limits=limits) as http,
-    ):
-        parts = await Parts.build(stores, api_settings)
-        report["read"] = await bench.read(parts, http)
-        report["write"] = await bench.write(parts, http)
-        report["attack"] = await bench.attack(http)
-    own_settings = bench.own_settings()
-    async with open_stores(own_settings) as own_stores:
-        own = await Parts.build(own_stores, own_settings)
-        try:
-            report["fanout"] = await bench.fanout(own)
-            report["fanout"]["ceiling_b_raw_zadd"] = await bench.zadd_ceiling(own)
-            report["fanout"]["ratio_to_b"] = ratio(
-                report["fanout"]["1_worker"]["per_worker_per_s"],
-                report["fanout"]["ceiling_b_raw_zadd"]["zadd_per_s"],
-            )
-            report["fanout"]["ceiling_server_zadd"] = await bench.zadd_server_ceiling(own)
-            report["fanout"]["ratio_to_server"] = ratio(
-                report["fanout"]["1_worker"]["per_worker_per_s"],
-                report["fanout"]["ceiling_server_zadd"]["zadd_per_s"],
-            )
-            report["fanout"]["cluster"] = await bench.cluster_fanout(own)
-            report["memory"] = await bench.memory(own)
-            report["celebrities"] = await bench.celebrities(own)
-        finally:
-            redis = own_stores.redis
-            keys = [key async for key in redis.scan_iter(match=own.keys.everything)]
-            for start in range(0, len(keys), 1_000):
-                await redis.delete(*keys[start : start + 1_000])
-            await own_stores.graph.drop()
-            await own_stores.mongo.drop_database(own_settings.namespace)
-    report["targets"] = targets(report)
-    return report
-
-
-def render(report: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    read, write, fan = report["read"], report["write"], report["fanout"]
-    ceiling = read["ceiling_a_static_strawberry"]
-    table = Table(title="Reads through the API (1 API process; 2 via --workers 2)")
-    for column in ("query", "req/s", "p50 ms", "p95 ms", "p99 ms", "ratio to (a)"):
-        table.add_column(column)
-    for name in ("first_page", "deep_page"):
-        row = read[name]
-        table.add_row(
-            name, str(row["rps"]), str(row["p50_ms"]), str(row["p95_ms"]), str(row["p99_ms"]),
-            str(row["ratio_to_a"]),
-        )  # fmt: skip
-    two = read["first_page_2_processes"]
-    table.add_row(
-        "first_page, 2 processes", str(two["rps"]), str(two["p50_ms"]), str(two["p95_ms"]),
-        str(two["p99_ms"]), f"{ratio(two['rps'], ceiling['rps'])} ({two['ratio_to_1']}x of 1)",
-    )  # fmt: skip
-    table.add_row(
-        "(a) static Strawberry", str(ceiling["rps"]), str(ceiling["p50_ms"]),
-        str(ceiling["p95_ms"]), str(ceiling["p99_ms"]), "1",
-    )  # fmt: skip
-    console.print(table)
-
-    strategies = read["strategies_c"]
-    table = Table(title="(c) One first page three ways, in-process")
-    for column in ("strategy", "p50 ms", "p99 ms", "timeline writes per post"):
-        table.add_column(column)
-    for name in ("pure_push", "pure_pull", "hybrid"):
-        row = strategies[name]
-        writes = str(strategies["writes_per_post"][name])
-        table.add_row(name, str(row["p50_ms"]), str(row["p99_ms"]), writes)
-    console.print(table)
-
-    table = Table(title="Writes")
-    for column in ("figure", "value"):
-        table.add_column(column)
-    table.add_row("target rate (posts/s)", str(write["target_posts_per_s"]))
-    table.add_row("achieved rate (posts/s)", str(write["achieved_posts_per_s"]))
-    table.add_row("friends per author", str(write["friends_per_author"]))
-    table.add_row(
-        "createPost p50 / p99 ms", f"{write['create']['p50_ms']} / {write['create']['p99_ms']}"
-    )
-    lag = write["lag_to_timeline"]
-    table.add_row("post-to-timeline lag p50 / p99 ms", f"{lag['p50_ms']} / {lag['p99_ms']}")
-    console.print(table)
-
-    table = Table(title="Fan-out")
-    for column in ("workers", "deliveries/s", "per worker/s", "ratio to (b)"):
-        table.add_column(column)
-    zadd = fan["ceiling_b_raw_zadd"]["zadd_per_s"]
-    for workers in (1, 2):
-        row = fan[f"{workers}_worker"]
-        table.add_row(
-            str(workers), str(row["deliveries_per_s"]), str(row["per_worker_per_s"]),
-            str(ratio(row["per_worker_per_s"], zadd)),
-        )  # fmt: skip
-    table.add_row("(b) raw pipelined ZADD", str(zadd), str(zadd), "1")
-    server = fan["ceiling_server_zadd"]["zadd_per_s"]
-    table.add_row(
-        "ZADD as Redis sees it (raw socket)", str(server), str(server),
-        f"{ratio(zadd, server)} (worker: {fan['ratio_to_server']})",
-    )  # fmt: skip
-    console.print(table)
-    cluster = fan["cluster"]
-    console.print(
-        f"Fan-out in-process, {cluster['readers']} readers a post: one server "
-        f"{cluster['single_server_per_s']}/s; {cluster['primaries']}-primary cluster "
-        f"{cluster['grouped_by_node_per_s']}/s grouped by node, "
-        f"{cluster['one_call_per_reader_per_s']}/s one call per reader "
-        f"({cluster['grouped_to_per_reader']}x)"
-    )
-
-    memory, celebrities = report["memory"], report["celebrities"]
-    console.print(
-        f"Memory: {memory['bytes_per_entry']} bytes per entry at a cap of {memory['cap']} "
-        f"({memory['encoding']}, zset-max-listpack-entries {memory['zset_max_listpack_entries']})"
-    )
-    console.print(
-        "Celebrity post, worker cost p50: "
-        f"{celebrities['1x_threshold']['worker_ms_per_post_p50']} ms at 1x the threshold, "
-        f"{celebrities['10x_threshold']['worker_ms_per_post_p50']} ms at 10x"
-    )
-    attack = report["attack"]
-    table = Table(title=f"Under attack ({attack['attackers']} attackers)")
-    for column in ("figure", "quiet", "under attack", "ratio"):
-        table.add_column(column)
-    quiet, attacked = attack["quiet"], attack["under_attack"]
-    table.add_row(
-        "/healthz p99 ms", str(quiet["healthz"]["p99_ms"]),
-        str(attacked["healthz"]["p99_ms"]), str(attack["healthz_p99_ratio"]),
-    )  # fmt: skip
-    table.add_row(
-        "cheap query req/s", str(quiet["cheap_query"]["rps"]),
-        str(attacked["cheap_query"]["rps"]), str(attack["cheap_rps_ratio"]),
-    )  # fmt: skip
-    console.print(table)
-    console.print(f"Attack answers: {attack['attack_answers']}")
-
-    table = Table(title="Targets")
-    for column in ("target", "value", "met"):
-        table.add_column(column)
-    for name, target in report["targets"].items():
-        table.add_row(name, str(target["value"]), "yes" if target["met"] else "NO")
-    console.print(table)

@@ -10,13 +10,14 @@ from types import FrameType
 from urllib.parse import urlsplit, urlunsplit
 
 from tidings.app.auth import issue_token
-from tidings.app.settings import DEV_SECRET_FILE, STACK_FILE, Settings, write_stack_file
+from tidings.app.settings import Settings
 from tidings_tools import devstack, neo4j
+from tidings_tools.stack import DEV_SECRET_FILE, STACK_FILE, known_jwt_secret, write_stack_file
 
 
 def dev_secret(settings: Settings) -> str:
     """The known secret, or a new one generated once and kept in the data dir."""
-    if secret := settings.known_jwt_secret():
+    if secret := known_jwt_secret(settings):
         return secret
     return devstack.kept_secret(settings.data_dir / DEV_SECRET_FILE, 48)
 

@@ -1,0 +1,141 @@
+"""The verdicts against the targets, and the report as a person reads it."""
+
+from typing import Any
+
+from tidings_tools.bench.measure import ratio
+
+
+def targets(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    read, fan, write, memory = report["read"], report["fanout"], report["write"], report["memory"]
+    return {
+        "first page >= 60% of ceiling (a)": {
+            "value": read["first_page"]["ratio_to_a"],
+            "met": read["first_page"]["ratio_to_a"] >= 0.6,
+        },
+        "fan-out per worker >= 50% of ceiling (b)": {
+            "value": fan["ratio_to_b"],
+            "met": fan["ratio_to_b"] >= 0.5,
+        },
+        "lag p99 < 0.5 s at the write rate": {
+            "value": write["lag_to_timeline"]["p99_ms"],
+            "met": write["lag_to_timeline"]["p99_ms"] < 500,
+        },
+        "<= 25 bytes per timeline entry at the cap": {
+            "value": memory["bytes_per_entry"],
+            "met": memory["bytes_per_entry"] <= 25,
+        },
+        "celebrity post cost flat in friend count (10x / 1x <= 1.5)": {
+            "value": report["celebrities"]["ratio_10x_to_1x"],
+            "met": report["celebrities"]["ratio_10x_to_1x"] <= 1.5,
+        },
+    }
+
+
+def render(report: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    read, write, fan = report["read"], report["write"], report["fanout"]
+    ceiling = read["ceiling_a_static_strawberry"]
+    table = Table(title="Reads through the API (1 API process; 2 via --workers 2)")
+    for column in ("query", "req/s", "p50 ms", "p95 ms", "p99 ms", "ratio to (a)"):
+        table.add_column(column)
+    for name in ("first_page", "deep_page"):
+        row = read[name]
+        table.add_row(
+            name, str(row["rps"]), str(row["p50_ms"]), str(row["p95_ms"]), str(row["p99_ms"]),
+            str(row["ratio_to_a"]),
+        )  # fmt: skip
+    two = read["first_page_2_processes"]
+    table.add_row(
+        "first_page, 2 processes", str(two["rps"]), str(two["p50_ms"]), str(two["p95_ms"]),
+        str(two["p99_ms"]), f"{ratio(two['rps'], ceiling['rps'])} ({two['ratio_to_1']}x of 1)",
+    )  # fmt: skip
+    table.add_row(
+        "(a) static Strawberry", str(ceiling["rps"]), str(ceiling["p50_ms"]),
+        str(ceiling["p95_ms"]), str(ceiling["p99_ms"]), "1",
+    )  # fmt: skip
+    console.print(table)
+
+    strategies = read["strategies_c"]
+    table = Table(title="(c) One first page three ways, in-process")
+    for column in ("strategy", "p50 ms", "p99 ms", "timeline writes per post"):
+        table.add_column(column)
+    for name in ("pure_push", "pure_pull", "hybrid"):
+        row = strategies[name]
+        writes = str(strategies["writes_per_post"][name])
+        table.add_row(name, str(row["p50_ms"]), str(row["p99_ms"]), writes)
+    console.print(table)
+
+    table = Table(title="Writes")
+    for column in ("figure", "value"):
+        table.add_column(column)
+    table.add_row("target rate (posts/s)", str(write["target_posts_per_s"]))
+    table.add_row("achieved rate (posts/s)", str(write["achieved_posts_per_s"]))
+    table.add_row("friends per author", str(write["friends_per_author"]))
+    table.add_row(
+        "createPost p50 / p99 ms", f"{write['create']['p50_ms']} / {write['create']['p99_ms']}"
+    )
+    lag = write["lag_to_timeline"]
+    table.add_row("post-to-timeline lag p50 / p99 ms", f"{lag['p50_ms']} / {lag['p99_ms']}")
+    console.print(table)
+
+    table = Table(title="Fan-out")
+    for column in ("workers", "deliveries/s", "per worker/s", "ratio to (b)"):
+        table.add_column(column)
+    zadd = fan["ceiling_b_raw_zadd"]["zadd_per_s"]
+    for workers in (1, 2):
+        row = fan[f"{workers}_worker"]
+        table.add_row(
+            str(workers), str(row["deliveries_per_s"]), str(row["per_worker_per_s"]),
+            str(ratio(row["per_worker_per_s"], zadd)),
+        )  # fmt: skip
+    table.add_row("(b) raw pipelined ZADD", str(zadd), str(zadd), "1")
+    server = fan["ceiling_server_zadd"]["zadd_per_s"]
+    table.add_row(
+        "ZADD as Redis sees it (raw socket)", str(server), str(server),
+        f"{ratio(zadd, server)} (worker: {fan['ratio_to_server']})",
+    )  # fmt: skip
+    console.print(table)
+    cluster = fan["cluster"]
+    console.print(
+        f"Fan-out in-process, {cluster['readers']} readers a post: one server "
+        f"{cluster['single_server_per_s']}/s; {cluster['primaries']}-primary cluster "
+        f"{cluster['grouped_by_node_per_s']}/s grouped by node, "
+        f"{cluster['one_call_per_reader_per_s']}/s one call per reader "
+        f"({cluster['grouped_to_per_reader']}x)"
+    )
+
+    memory, celebrities = report["memory"], report["celebrities"]
+    console.print(
+        f"Memory: {memory['bytes_per_entry']} bytes per entry at a cap of {memory['cap']} "
+        f"({memory['encoding']}, zset-max-listpack-entries {memory['zset_max_listpack_entries']})"
+    )
+    console.print(
+        "Celebrity post, worker cost p50: "
+        f"{celebrities['1x_threshold']['worker_ms_per_post_p50']} ms at 1x the threshold, "
+        f"{celebrities['10x_threshold']['worker_ms_per_post_p50']} ms at 10x"
+    )
+    attack = report["attack"]
+    table = Table(title=f"Under attack ({attack['attackers']} attackers)")
+    for column in ("figure", "quiet", "under attack", "ratio"):
+        table.add_column(column)
+    quiet, attacked = attack["quiet"], attack["under_attack"]
+    table.add_row(
+        "/healthz p99 ms", str(quiet["healthz"]["p99_ms"]),
+        str(attacked["healthz"]["p99_ms"]), str(attack["healthz_p99_ratio"]),
+    )  # fmt: skip
+    table.add_row(
+        "cheap query req/s", str(quiet["cheap_query"]["rps"]),
+        str(attacked["cheap_query"]["rps"]), str(attack["cheap_rps_ratio"]),
+    )  # fmt: skip
+    console.print(table)
+    console.print(f"Attack answers: {attack['attack_answers']}")
+
+    table = Table(title="Targets")
+    for column in ("target", "value", "met"):
+        table.add_column(column)
+    for name, target in report["targets"].items():
+        table.add_row(name, str(target["value"]), "yes" if target["met"] else "NO")
+    console.print(table)

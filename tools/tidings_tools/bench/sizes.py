@@ -1,0 +1,43 @@
+"""How much the benchmark does: the default run, and a seconds-long smoke run."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BenchSize:
+    readers: int = 40
+    authors: int = 200  # every reader's friends
+    posts_per_author: int = 5
+    read_seconds: float = 8.0
+    concurrency: int = 8
+    writers: int = 100
+    followers: int = 200  # every writer's friends
+    write_rate: float = 100.0
+    write_seconds: float = 8.0
+    fanout_posts: int = 300
+    fanout_friends: int = 200
+    memory_timelines: int = 50
+    timeline_cap: int = 800
+    zadd_batches: int = 50
+    attack_seconds: float = 4.0
+    attackers: int = 4  # of each kind: fragment bombs, over-budget queries
+
+
+TINY = BenchSize(
+    readers=2,
+    authors=5,
+    posts_per_author=2,
+    read_seconds=0.5,
+    concurrency=2,
+    writers=3,
+    followers=5,
+    write_rate=10,
+    write_seconds=0.5,
+    fanout_posts=5,
+    fanout_friends=5,
+    memory_timelines=2,
+    timeline_cap=50,
+    zadd_batches=2,
+    attack_seconds=0.5,
+    attackers=1,
+)
