@@ -9,10 +9,12 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from pymongo import AsyncMongoClient
+from tidings_tools import devstack, neo4j
+from tidings_tools.cluster import start_redis_cluster
 
 from tests.graphs import require_neo4j
 from tests.ranking_service import ranking_service  # noqa: F401  (a fixture)
@@ -31,8 +33,6 @@ from tidings.feed.queue import FanoutQueue
 from tidings.feed.ties import TieCache
 from tidings.feed.timeline import TimelineStore
 from tidings.stores.redis import connect_redis
-from tidings_tools import devstack, neo4j
-from tidings_tools.cluster import start_redis_cluster
 
 JWT_SECRET = "test-secret-with-enough-entropy-for-hs256-0123456789"
 
@@ -169,6 +169,29 @@ def ties(stores: Stores, settings: Settings, keys: Keys) -> TieCache:
 @pytest.fixture
 async def posting(stores: Stores, settings: Settings, keys: Keys) -> PostService:
     return await components.post_service(stores, settings, keys)
+
+
+class Pipeline(NamedTuple):
+    """The write path as the crash and chaos tests drive it, unpacked in one line."""
+
+    settings: Settings
+    stores: Stores
+    keys: Keys
+    timelines: TimelineStore
+    queue: FanoutQueue
+    posting: PostService
+
+
+@pytest.fixture
+def pipeline(
+    settings: Settings,
+    stores: Stores,
+    keys: Keys,
+    timelines: TimelineStore,
+    queue: FanoutQueue,
+    posting: PostService,
+) -> Pipeline:
+    return Pipeline(settings, stores, keys, timelines, queue, posting)
 
 
 async def eventually(

@@ -5,6 +5,7 @@ Afterwards every timeline holds every expected post exactly once, and nothing el
 
 import asyncio
 import random
+import signal
 import time
 from pathlib import Path
 
@@ -12,13 +13,7 @@ import pytest
 
 from tests.app.processes import worker_process
 from tests.app.scenario import queue_drained
-from tests.conftest import eventually
-from tidings.app.settings import Settings
-from tidings.app.stores import Stores
-from tidings.feed.keys import Keys
-from tidings.feed.posts import PostService
-from tidings.feed.queue import FanoutQueue
-from tidings.feed.timeline import TimelineStore
+from tests.conftest import Pipeline, eventually
 
 USERS = [f"chaos{i}" for i in range(6)]
 
@@ -26,14 +21,9 @@ USERS = [f"chaos{i}" for i in range(6)]
 @pytest.mark.slow
 @pytest.mark.timeout(180)
 async def test_posts_survive_workers_killed_again_and_again(
-    settings: Settings,
-    stores: Stores,
-    keys: Keys,
-    timelines: TimelineStore,
-    queue: FanoutQueue,
-    posting: PostService,
-    tmp_path: Path,
+    pipeline: Pipeline, tmp_path: Path
 ) -> None:
+    settings, stores, keys, timelines, queue, posting = pipeline
     for index, user in enumerate(USERS):
         await stores.graph.befriend_many(user, USERS[index + 1 :])
         await timelines.build(user, [], time.time())
@@ -47,21 +37,22 @@ async def test_posts_survive_workers_killed_again_and_again(
     ]
     accepted: list[int] = []
     writing = True
+    rng = random.Random(20)  # the same pauses and victims every run
 
     async def write(user: str) -> None:
         while writing:
             accepted.append((await posting.create(user, "chaos", None)).id)
-            await asyncio.sleep(random.uniform(0.01, 0.05))
+            await asyncio.sleep(rng.uniform(0.01, 0.05))
 
     writers = [asyncio.create_task(write(user)) for user in USERS[:4]]
-    kills = 0
+    # How each victim ended: -SIGKILL if it was still running when killed.
+    endings: list[int] = []
     try:
         for _ in range(5):
             await asyncio.sleep(1.5)
-            victim = random.randrange(len(workers))
+            victim = rng.randrange(len(workers))
             workers[victim].kill()
-            await workers[victim].wait()
-            kills += 1
+            endings.append(await workers[victim].wait())
             workers[victim] = await worker_process(
                 settings, tmp_path / f"w{victim}.log", **worker_settings
             )
@@ -79,12 +70,14 @@ async def test_posts_survive_workers_killed_again_and_again(
         for worker in workers:
             await worker.wait()
 
-    assert kills == 5
+    # Every kill hit a running worker (one that had died on its own would not count).
+    assert endings == [-signal.SIGKILL] * 5
     assert len(accepted) > 100
     expected = set(accepted)  # everyone is everyone's friend, and sees their own posts
     for user in USERS:
         members: list[str] = await stores.redis.zrange(keys.timeline(user), 0, -1)  # type: ignore[assignment]
-        held = [int(member) for member in members if member != "0"]
-        assert len(held) == len(set(held))
-        assert set(held) == expected, f"{user}: {len(expected - set(held))} missing"
+        held = {int(member) for member in members if member != "0"}
+        assert held == expected, (
+            f"{user}: {len(expected - held)} missing, {len(held - expected)} extra"
+        )
     assert await queue.dead_letters() == []

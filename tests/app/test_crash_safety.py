@@ -8,18 +8,14 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from tidings_tools.devstack import TIDINGS
+
 from tests.app.processes import REPO, environment, worker_process
 from tests.app.scenario import active_readers, holding, queue_drained
-from tests.conftest import eventually
+from tests.conftest import Pipeline, eventually
 from tidings.app.settings import Settings
-from tidings.app.stores import Stores
 from tidings.app.worker import run_worker
-from tidings.feed.keys import Keys
-from tidings.feed.posts import PostService
-from tidings.feed.queue import FanoutQueue
-from tidings.feed.timeline import TimelineStore
 from tidings.stores.posts import FANOUT_DUE
-from tidings_tools.devstack import TIDINGS
 
 
 @contextlib.asynccontextmanager
@@ -33,13 +29,8 @@ async def worker_in_process(settings: Settings, **changes: object) -> AsyncItera
         await asyncio.wait_for(task, 15)
 
 
-async def test_a_post_survives_the_api_dying_between_insert_and_enqueue(
-    settings: Settings,
-    stores: Stores,
-    keys: Keys,
-    timelines: TimelineStore,
-    queue: FanoutQueue,
-) -> None:
+async def test_a_post_survives_the_api_dying_between_insert_and_enqueue(pipeline: Pipeline) -> None:
+    settings, stores, keys, timelines, queue = pipeline[:5]
     [reader] = await active_readers(stores, timelines, "author", 1)
     env = environment(settings, outbox_deadline_seconds="0.5")
     child = await asyncio.create_subprocess_exec(
@@ -67,14 +58,9 @@ async def test_a_post_survives_the_api_dying_between_insert_and_enqueue(
 
 
 async def test_a_worker_killed_mid_fanout_is_finished_by_another(
-    settings: Settings,
-    stores: Stores,
-    keys: Keys,
-    timelines: TimelineStore,
-    queue: FanoutQueue,
-    posting: PostService,
-    tmp_path: Path,
+    pipeline: Pipeline, tmp_path: Path
 ) -> None:
+    settings, stores, keys, timelines, queue, posting = pipeline
     readers = await active_readers(stores, timelines, "author", 1_500)
     doomed = await worker_process(settings, tmp_path / "w.log", fanout_chunk="1")
     try:
@@ -103,13 +89,9 @@ async def test_a_worker_killed_mid_fanout_is_finished_by_another(
 
 
 async def test_a_message_that_keeps_failing_is_dead_lettered_then_replayed(
-    settings: Settings,
-    stores: Stores,
-    keys: Keys,
-    timelines: TimelineStore,
-    queue: FanoutQueue,
-    posting: PostService,
+    pipeline: Pipeline,
 ) -> None:
+    settings, stores, keys, timelines, queue, posting = pipeline
     [broken, healthy] = await active_readers(stores, timelines, "author", 2)
     # A timeline key of the wrong type makes every delivery to it fail, for real.
     await stores.redis.delete(keys.timeline(broken))
@@ -154,14 +136,9 @@ async def test_a_message_that_keeps_failing_is_dead_lettered_then_replayed(
 
 
 async def test_sigterm_lets_the_worker_finish_its_batch_and_exit_0(
-    settings: Settings,
-    stores: Stores,
-    keys: Keys,
-    timelines: TimelineStore,
-    queue: FanoutQueue,
-    posting: PostService,
-    tmp_path: Path,
+    pipeline: Pipeline, tmp_path: Path
 ) -> None:
+    settings, stores, keys, timelines, queue, posting = pipeline
     readers = await active_readers(stores, timelines, "author", 1_000)
     worker = await worker_process(settings, tmp_path / "w.log", fanout_chunk="1")
     await queue.ensure_group()

@@ -2,6 +2,7 @@
 embedded servers. The tooling is a distribution of its own, in tools/."""
 
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -14,13 +15,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+    # Built from a copy of what the build reads, so the build leaves nothing here.
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for package in ("tidings", "tools"):
+        ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+        shutil.copytree(ROOT / package, source / package, ignore=ignore)
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation"]
-        + ["--wheel-dir", str(out), str(ROOT)],
-        check=True,
-        timeout=120,
-    )
+    pip = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation"]
+    subprocess.run([*pip, "--wheel-dir", str(out), str(source)], check=True, timeout=120)
     [built] = out.glob("tidings-*.whl")
     return zipfile.ZipFile(built)
 

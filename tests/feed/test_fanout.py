@@ -10,7 +10,8 @@ from tests.graphs import ON_BOTH_GRAPHS
 from tidings.app.settings import Settings
 from tidings.app.stores import Stores
 from tidings.app.worker import build_fanout
-from tidings.feed.fanout import Fanout, FanoutWorker
+from tidings.feed.fanout import Fanout
+from tidings.feed.fanout_worker import FanoutWorker
 from tidings.feed.keys import Keys
 from tidings.feed.queue import FanoutJob, FanoutQueue, JobKind
 from tidings.feed.timeline import TimelineStore
@@ -97,11 +98,12 @@ async def test_worker_stops_when_asked_and_reads_nothing_after(
     worker = FanoutWorker(queue, fanout, "w2", batch=8, claim_idle_ms=60_000)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
-    await asyncio.sleep(0.2)
+    await queue.enqueue(4, "author")
+    await eventually(lambda: _stream_empty(queue))  # it ran: it took and acknowledged one
     stop.set()
     await asyncio.wait_for(task, 3)  # raises if it does not stop, or stops with an error
     await queue.enqueue(5, "author")
-    await asyncio.sleep(0.1)
+    # The worker has returned: nothing is left running that could take this.
     sizes = await queue.sizes()
     assert (sizes.length, sizes.pending) == (1, 0)  # nobody took it
 

@@ -5,11 +5,11 @@ import math
 from pathlib import Path
 
 import pytest
+from tidings_tools.bench import TINY, run_bench
 
 from tests.app.processes import api_process, worker_process
 from tests.conftest import JWT_SECRET, drop_namespace
 from tidings.app.settings import Settings
-from tidings_tools.bench import TINY, run_bench
 
 
 @pytest.mark.slow
@@ -56,8 +56,13 @@ async def test_the_tiny_bench_produces_a_complete_report(
         assert attack[phase]["cheap_query"]["errors"] == 0
     # Every attack was refused as a bad request, none ran.
     assert set(attack["attack_answers"]) == {"200 BAD_USER_INPUT"}
-    targets = report["targets"]
-    assert len(targets) == 5
-    for target in targets.values():
-        assert math.isfinite(target["value"])
-        assert isinstance(target["met"], bool)
+    # The verdicts judge this run's own figures (their thresholds: test_bench_targets.py).
+    values = [target["value"] for target in report["targets"].values()]
+    assert values == [
+        read["first_page"]["ratio_to_a"],
+        fanout["ratio_to_b"],
+        write["lag_to_timeline"]["p99_ms"],
+        report["memory"]["bytes_per_entry"],
+        report["celebrities"]["ratio_10x_to_1x"],
+    ]
+    assert all(math.isfinite(value) for value in values)

@@ -23,7 +23,8 @@ from tidings.app.metrics import Metrics
 from tidings.app.settings import Settings
 from tidings.app.stores import Stores, open_stores, prepare_schemas
 from tidings.feed.backoff import with_retries
-from tidings.feed.fanout import Fanout, FanoutWorker
+from tidings.feed.fanout import Fanout
+from tidings.feed.fanout_worker import FanoutWorker
 from tidings.feed.keys import Keys
 from tidings.feed.live import Announcer
 from tidings.feed.outbox import OutboxSweeper

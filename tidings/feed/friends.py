@@ -2,6 +2,7 @@
 
 import time
 
+from tidings.feed.backfill import Backfill
 from tidings.feed.celebrities import Celebrities
 from tidings.feed.errors import BadUserInput
 from tidings.feed.friend_lists import friend_chunks
@@ -50,7 +51,7 @@ class Friendships:
         self._friending = friending
         self._blocking = blocking
         self._max_pending = max_pending_requests
-        self._backfill_posts = backfill_posts
+        self._backfill = Backfill(posts, timelines, posts_per_author=backfill_posts)
         self._timeline_max = timeline_max
 
     @staticmethod
@@ -78,8 +79,7 @@ class Friendships:
         if outcome is RequestOutcome.ACCEPTED:
             await self._ties.forget([viewer_id, other_id])
             for reader, author in ((viewer_id, other_id), (other_id, viewer_id)):
-                recent = await self._posts.recent_by_authors([author], None, self._backfill_posts)
-                await self._timelines.add(reader, [post.id for post in recent])
+                await self._backfill.author_into(author, [reader])
             await self._after_change(viewer_id, other_id, added=True)
         return other_id
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from tidings_tools.devstack import ChildProcess, kept_secret
 
-ROOT = Path(__file__).resolve().parents[1]
+# The repository root: tools/tidings_tools/neo4j.py is three levels below it.
+ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = ROOT / "neo4j-launcher"
 JAR = LAUNCHER / "target" / "neo4j-launcher.jar"
 LIBRARIES = LAUNCHER / "target" / "lib"
