@@ -19,6 +19,7 @@ import jwt
 import pytest
 import websockets
 from graphql import OperationDefinitionNode, parse
+from tidings_tools.bench import costly_query, fragment_bomb
 
 from tests.app.conftest import Api, token
 from tests.app.live_server import GraphQLSocket, served, socket
@@ -27,7 +28,7 @@ from tests.ranking_service import RankingService
 from tidings.app.admission import LoadGate
 from tidings.app.settings import Settings
 from tidings.schema.limits import DocumentMeasurer
-from tidings_tools.bench import costly_query, fragment_bomb
+from tidings.schema.schema import build_schema
 
 SUBSCRIBE = "subscription { timelinePost { id } }"
 
@@ -57,7 +58,7 @@ async def test_fragment_bombs_are_refused_before_execution_without_a_token(
     assert any("cost" in error["message"] for error in body["errors"])
     # The work: one visit per selection written, not per selection expanded.
     document = parse(query)
-    measurer = DocumentMeasurer(document)
+    measurer = DocumentMeasurer(document, build_schema().cost_model)
     [operation] = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     measure = measurer.operation(operation)
     assert measure.cost > per_level**levels
@@ -79,6 +80,31 @@ async def test_a_query_within_budget_runs(api: Api) -> None:
         "alice", "{ viewer { friends(first: 100) { edges { node { id friendCount } } } } }"
     )
     assert "errors" not in body
+
+
+# Fifteen aliases of friends-of-friends, sized by a variable declared with a tiny
+# default: once costed by the default (180) and run with the value sent.
+NESTED_BY_VARIABLE = (
+    "query($n: Int = 1) { "
+    + " ".join(
+        f"a{i}: viewer {{ friends(first: $n) {{ edges {{ node {{ "
+        f"friends(first: $n) {{ edges {{ node {{ id }} }} }} }} }} }} }}"
+        for i in range(15)
+    )
+    + " }"
+)
+
+
+async def test_a_variable_is_costed_as_sent_not_as_its_default(api: Api) -> None:
+    body = await api.call("alice", NESTED_BY_VARIABLE, {"n": 100})
+    assert "data" not in body or body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["cost"] > api.settings.query_max_cost
+    # The same document with a small value runs: it is the value that is refused.
+    small = await api.call("alice", NESTED_BY_VARIABLE, {"n": 2})
+    assert "errors" not in small
+    assert len(small["data"]) == 15
 
 
 # -- bodies ------------------------------------------------------------------------

@@ -7,14 +7,23 @@ level over six levels counts a million fields without visiting them. (The
 limiters Strawberry ships walk each spread again wherever it appears: a 558-byte
 document of nested spreads cost them seconds.)
 
-Cost is static: a field costs 1, and a list field multiplies what it selects by
-its size, the literal `first` (or the size of a literal `ids` list), else the
-variable's default, else the largest page allowed. A query over budget is
-refused before anything runs, with its cost and the limit in the error.
+A field costs 1, and a list field multiplies what it selects by its size. Which
+fields are lists, and by which argument, is read from the schema itself
+(`CostModel`): any field with a `first` or `last` argument is paged (costing its
+default page when neither is given), and any list argument (`ids`) costs by its
+length; so a new connection is costed without anyone listing it here.
+
+Cost is measured twice. Validation (cached per document) measures each variable
+at its declared default, or at the smallest size it could take: a lower bound,
+so a document that is over budget whatever its variables never runs. Execution
+then measures what will really run, with the variables sent: a variable's
+default cannot hide the value that comes with the request. Either way a query
+over budget is refused before anything runs, with its cost and the limit.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from graphql import (
     BREAK,
@@ -23,6 +32,8 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLObjectType,
+    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     ListValueNode,
@@ -30,6 +41,8 @@ from graphql import (
     SelectionSetNode,
     ValidationRule,
     VariableNode,
+    get_nullable_type,
+    is_list_type,
 )
 from graphql.language import ArgumentNode, ValueNode
 from strawberry.extensions import (
@@ -42,6 +55,65 @@ from strawberry.extensions import (
 from tidings.feed.paging import MAX_PAGE
 
 DEFAULT_PAGE = 20
+PAGE_ARGUMENTS = ("first", "last")
+
+
+@dataclass(frozen=True, slots=True)
+class SizedField:
+    """How many items a list field of the schema may return."""
+
+    # Its page-size arguments present in the schema (`first`, `last`).
+    page_arguments: tuple[str, ...] = ()
+    # Its list arguments (`ids`): the field returns one item per element.
+    list_arguments: tuple[str, ...] = ()
+    # The page it returns when no size is given.
+    default: int = DEFAULT_PAGE
+
+
+@dataclass
+class CostModel:
+    """Which fields multiply what they select, by field name, read from a schema.
+
+    Keyed by name alone, since the measure walks documents without type info; a
+    name sized in one type and not in another counts as sized (never under)."""
+
+    sized: dict[str, SizedField] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, schema: GraphQLSchema) -> "CostModel":
+        model = cls()
+        model.learn(schema)
+        return model
+
+    def learn(self, schema: GraphQLSchema) -> None:
+        """Reads the sized fields of `schema` (built after the limits that use this)."""
+        sized = self.sized
+        for name, definition in _object_fields(schema):
+            pages = tuple(arg for arg in PAGE_ARGUMENTS if arg in definition.args)
+            lists = tuple(
+                arg_name
+                for arg_name, argument in definition.args.items()
+                if is_list_type(get_nullable_type(argument.type))
+            )
+            if not pages and not lists:
+                continue
+            defaults = [definition.args[arg].default_value for arg in pages]
+            given = [value for value in defaults if isinstance(value, int)]
+            default = max(given) if given else DEFAULT_PAGE
+            known = sized.get(name)
+            if known is not None:
+                pages = tuple(dict.fromkeys(known.page_arguments + pages))
+                lists = tuple(dict.fromkeys(known.list_arguments + lists))
+                default = max(default, known.default)
+            sized[name] = SizedField(pages, lists, default)
+
+
+def _object_fields(schema: GraphQLSchema) -> Iterator[tuple[str, Any]]:
+    """(name, definition) of every field of the schema's own object types."""
+    for type_name, named in schema.type_map.items():
+        if type_name.startswith("__") or not isinstance(named, GraphQLObjectType):
+            continue
+        yield from named.fields.items()
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +131,21 @@ class Measure:
 
 
 class DocumentMeasurer:
-    """Measures operations of one document; remembers each fragment's measure."""
+    """Measures operations of one document; remembers each fragment's measure.
 
-    def __init__(self, document: DocumentNode) -> None:
+    Without `variables` (validation), a variable counts as its declared default or
+    the smallest size it could take; with them (execution), as the value sent.
+    """
+
+    def __init__(
+        self,
+        document: DocumentNode,
+        model: CostModel,
+        variables: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._model = model
+        self._variables = variables
+        self._document = document
         self._fragments = {
             node.name.value: node
             for node in document.definitions
@@ -129,26 +213,53 @@ class DocumentMeasurer:
 
     def _size(self, field: FieldNode) -> int:
         """How many items a list field may return: what multiplies its selections."""
-        arguments = {argument.name.value: argument for argument in field.arguments or ()}
-        if "first" in arguments:
-            return self._count(arguments["first"])
-        if "ids" in arguments:
-            value = self._value(arguments["ids"])
-            return len(value.values) if isinstance(value, ListValueNode) else MAX_PAGE
-        return DEFAULT_PAGE if field.name.value in _PAGED_FIELDS else 1
+        sized = self._model.sized.get(field.name.value)
+        if sized is None:
+            return 1
+        arguments = {argument.name.value: argument.value for argument in field.arguments or ()}
+        for name in sized.list_arguments:
+            if name in arguments:
+                found = self._value(arguments[name])
+                return len(found) if isinstance(found, list) else 1
+        for name in sized.page_arguments:
+            if name in arguments:
+                found = self._value(arguments[name])
+                if found is None:
+                    return sized.default  # null: the field's own default page
+                return max(0, min(found, MAX_PAGE)) if isinstance(found, int) else 1
+        return sized.default
 
-    def _count(self, argument: ArgumentNode) -> int:
-        value = self._value(argument)
-        if isinstance(value, IntValueNode):
-            return max(0, min(int(value.value), MAX_PAGE))
-        return MAX_PAGE
-
-    def _value(self, argument: ArgumentNode) -> ValueNode:
-        value: ValueNode = argument.value
+    def _value(self, value: ValueNode) -> Any:
+        """A literal's value; a variable's as sent, else its default, else None (the
+        field's default applies) when measuring for execution, or 1 item (the least
+        it can be) when measuring without variables."""
         if isinstance(value, VariableNode):
-            # Its default if declared; else the variable, which counts as the largest.
-            return self._defaults.get(value.name.value) or value
-        return value
+            name = value.name.value
+            if self._variables is not None and name in self._variables:
+                return self._variables[name]
+            default = self._defaults.get(name)
+            if default is not None:
+                return self._value(default)
+            return None if self._variables is not None else 1
+        if isinstance(value, IntValueNode):
+            return int(value.value)
+        if isinstance(value, ListValueNode):
+            return list(value.values)
+        return None
+
+    def measure(self, operation_name: str | None) -> Measure | None:
+        """The measure of the operation a request runs; None if there is no such one
+        (graphql-core's own checks report that)."""
+        operations = [
+            definition
+            for definition in self._document.definitions
+            if isinstance(definition, OperationDefinitionNode)
+        ]
+        for operation in operations:
+            name = operation.name.value if operation.name else None
+            if (operation_name is None and len(operations) == 1) or name == operation_name:
+                return self.operation(operation)
+        return None
 
 
 _INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
@@ -170,28 +281,25 @@ _SCHEMA_LISTS = frozenset(
 MAX_SCHEMA_LISTS = 3
 MAX_SCHEMA_DEPTH = 24
 
-# Fields that answer a page of DEFAULT_PAGE when asked without `first`.
-_PAGED_FIELDS = frozenset(
-    {
-        "timeline",
-        "friends",
-        "friendRequests",
-        "sentFriendRequests",
-        "blocked",
-        "muted",
-        "suggestedFriends",
-    }
-)
+
+def over_budget(cost: int, max_cost: int, node: Any = None) -> GraphQLError:
+    return GraphQLError(
+        f"The query costs {cost}; the limit is {max_cost}. "
+        "Ask for smaller pages or fewer nested lists.",
+        node,
+        extensions={"cost": cost, "maxCost": max_cost},
+    )
 
 
 def document_limits_rule(
-    *, max_depth: int, max_aliases: int, max_cost: int
+    *, max_depth: int, max_aliases: int, max_cost: int, model: CostModel
 ) -> type[ValidationRule]:
-    """A validation rule that refuses operations over any of the three limits."""
+    """A validation rule that refuses operations over any of the three limits
+    (cost at its lower bound: see the module's docstring)."""
 
     class DocumentLimits(ValidationRule):
         def enter_document(self, node: DocumentNode, *_args: object) -> object:
-            measurer = DocumentMeasurer(node)
+            measurer = DocumentMeasurer(node, model)
             for definition in node.definitions:
                 if not isinstance(definition, OperationDefinitionNode):
                     continue
@@ -224,40 +332,60 @@ def document_limits_rule(
                         )
                     )
                 if measure.cost > max_cost:
-                    self.report_error(
-                        GraphQLError(
-                            f"The query costs {measure.cost}; the limit is {max_cost}. "
-                            "Ask for smaller pages or fewer nested lists.",
-                            definition,
-                            extensions={"cost": measure.cost, "maxCost": max_cost},
-                        )
-                    )
+                    self.report_error(over_budget(measure.cost, max_cost, definition))
             return BREAK  # measured whole: nothing left for this rule to visit
 
     return DocumentLimits
 
 
 class PageSizeRule(ValidationRule):
-    """Rejects a literal `first` outside 1..MAX_PAGE at validation time.
+    """Rejects a literal `first` or `last` outside 1..MAX_PAGE at validation time.
 
     Values passed as variables are checked by the resolvers.
     """
 
     def enter_argument(self, node: ArgumentNode, *_args: object) -> None:
-        value = node.value
-        if node.name.value != "first" or not isinstance(value, IntValueNode):
+        value, name = node.value, node.name.value
+        if name not in PAGE_ARGUMENTS or not isinstance(value, IntValueNode):
             return
         if not 1 <= int(value.value) <= MAX_PAGE:
-            self.report_error(GraphQLError(f"`first` must be between 1 and {MAX_PAGE}.", node))
+            self.report_error(GraphQLError(f"`{name}` must be between 1 and {MAX_PAGE}.", node))
+
+
+class CostLimit(SchemaExtension):
+    """Refuses, before it runs, an operation whose cost with the variables sent is
+    over budget (validation measured it at its lower bound)."""
+
+    def __init__(self, *, max_cost: int, model: CostModel) -> None:
+        self._max_cost = max_cost
+        self._model = model
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None:
+            measurer = DocumentMeasurer(document, self._model, context.variables or {})
+            measure = measurer.measure(context.operation_name)
+            if measure is not None and measure.cost > self._max_cost:
+                raise over_budget(measure.cost, self._max_cost)
+        yield
 
 
 def limit_extensions(
-    *, max_depth: int, max_aliases: int, max_tokens: int, max_cost: int, introspection: bool
+    *,
+    max_depth: int,
+    max_aliases: int,
+    max_tokens: int,
+    max_cost: int,
+    introspection: bool,
+    model: CostModel,
 ) -> list[Callable[[], SchemaExtension]]:
     # Rule classes built once here and shared, so the validation cache, which is
     # keyed on the rules, hits.
     rules = [
-        document_limits_rule(max_depth=max_depth, max_aliases=max_aliases, max_cost=max_cost),
+        document_limits_rule(
+            max_depth=max_depth, max_aliases=max_aliases, max_cost=max_cost, model=model
+        ),
         PageSizeRule,
     ]
     if not introspection:
@@ -266,4 +394,5 @@ def limit_extensions(
         # Before the parser cache: the token limit is a parse option, linear in size.
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: AddValidationRules(rules),
+        lambda: CostLimit(max_cost=max_cost, model=model),
     ]

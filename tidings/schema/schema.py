@@ -19,7 +19,7 @@ from tidings.resolvers import mutations, queries, subscriptions
 from tidings.resolvers.context import Context
 from tidings.resolvers.page_builder import BatchStep, PageBuilder, PageFacts
 from tidings.schema.errors import assign_code
-from tidings.schema.limits import limit_extensions
+from tidings.schema.limits import CostModel, limit_extensions
 from tidings.schema.persisted import PersistedQueries
 from tidings.schema.post_features import POST_STEPS
 from tidings.schema.types import (
@@ -137,6 +137,7 @@ class TidingsSchema(strawberry.Schema):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.post_page = PageBuilder(post_steps)
+        self.cost_model = CostModel()
         # Errors answered, by code, for the process's metrics.
         self.codes: Counter[str] = Counter()
         self.persisted = PersistedQueries()
@@ -205,14 +206,17 @@ def build_schema(
     introspection: bool = True,
     post_steps: Sequence[BatchStep[Any, Any]] = POST_STEPS,
 ) -> TidingsSchema:
+    # Filled from the schema once it is built: the limits read which fields are lists.
+    cost_model = CostModel()
     limits = limit_extensions(
         max_depth=max_depth,
         max_aliases=max_aliases,
         max_tokens=max_tokens,
         max_cost=max_cost,
         introspection=introspection,
+        model=cost_model,
     )
-    return TidingsSchema(
+    schema = TidingsSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -224,3 +228,6 @@ def build_schema(
             lambda: ValidationCache(maxsize=1_000),
         ],
     )
+    cost_model.learn(schema._schema)
+    schema.cost_model = cost_model
+    return schema
