@@ -20,6 +20,8 @@ from typing import Any
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from tidings_tools import devstack
+from tidings_tools.client import GraphQLClient
 
 from tests.conftest import JWT_SECRET, eventually
 from tidings.app import components
@@ -28,8 +30,7 @@ from tidings.app.settings import Settings
 from tidings.app.stores import open_stores
 from tidings.app.worker import run_worker
 from tidings.feed.keys import Keys
-from tidings_tools import devstack
-from tidings_tools.client import GraphQLClient
+from tidings.stores.redis import connect_redis
 
 DEADLINE = 1.0
 # What a read may take while a store is down: its deadline, with room for a noisy
@@ -87,7 +88,13 @@ class Stack:
 
 
 @pytest.fixture
-async def stack(servers: Servers) -> AsyncIterator[Stack]:
+def stack_overrides() -> dict[str, Any]:
+    """Settings a test changes for its stack (parametrize it to)."""
+    return {}
+
+
+@pytest.fixture
+async def stack(servers: Servers, stack_overrides: dict[str, Any]) -> AsyncIterator[Stack]:
     settings = Settings(
         redis_url=f"redis://127.0.0.1:{servers.redis_port}/0",
         graph_url=f"falkordb://127.0.0.1:{servers.graph_port}/g",
@@ -100,7 +107,7 @@ async def stack(servers: Servers) -> AsyncIterator[Stack]:
         outbox_sweep_seconds=0.5,
         fanout_claim_idle_ms=1_000,
         post_rate=10_000,
-    )
+    ).model_copy(update=stack_overrides)
     app = create_app(settings)
     stop = asyncio.Event()
     async with LifespanManager(app) as manager:
@@ -220,6 +227,72 @@ async def test_redis_killed_and_restarted_loses_no_accepted_post(
 
 async def _page_is(stack: Stack, user: str, ids: list[str]) -> bool:
     return await stack.page(user) == list(reversed(ids))
+
+
+async def stored(stack: Stack, user: str) -> list[int]:
+    """What the user's stored timeline holds (not what a read answers)."""
+    async with open_stores(stack.settings) as stores:
+        timelines = components.timeline_store(
+            stores, stack.settings, Keys(stack.settings.namespace)
+        )
+        return (await timelines.read(user, None, 1_000)).post_ids
+
+
+# Nobody claims another's pending job, nor does the outbox enqueue it again, for a
+# minute: only the worker that holds the job can deliver it in time.
+@pytest.mark.parametrize(
+    "stack_overrides", [{"fanout_claim_idle_ms": 60_000, "outbox_deadline_seconds": 60}]
+)
+async def test_a_job_that_met_an_outage_is_retried_by_its_worker_once_the_store_is_back(
+    servers: Servers, stack: Stack
+) -> None:
+    await befriended(stack)
+    os.kill(servers.graph.process.pid, signal.SIGSTOP)  # the author's friends: unknown
+    try:
+        post_id = await posted(stack, "while the graph hangs")
+        keys = Keys(stack.settings.namespace)
+        redis = connect_redis(stack.settings.redis_url)  # Redis alone: the graph hangs
+        try:
+
+            async def failed_once() -> bool:  # the worker took the job, and it failed
+                return bool(await redis.hlen(keys.failures))
+
+            await eventually(failed_once, within=10, interval=0.1)
+        finally:
+            await redis.aclose()
+    finally:
+        os.kill(servers.graph.process.pid, signal.SIGCONT)
+
+    async def delivered() -> bool:
+        return int(post_id) in await stored(stack, "bob")
+
+    # Before: the job stayed pending until another claim (30 s by default, a minute
+    # here), though the graph answered again within a second.
+    await eventually(delivered, within=10, interval=0.1)
+
+
+async def test_a_timeline_redis_holds_whole_never_waits_for_a_hanging_mongodb(
+    servers: Servers, stack: Stack
+) -> None:
+    await befriended(stack)  # built empty, so whole: every post since is pushed
+    accepted = [await posted(stack, f"post {i}") for i in range(3)]
+    await eventually(lambda: _page_is(stack, "bob", accepted))
+    await eventually(lambda: _page_is(stack, "carol", accepted))
+    async with open_stores(stack.settings) as stores:
+        keys = Keys(stack.settings.namespace)
+        # carol's is no longer known to be whole (as after an unmute).
+        await components.timeline_store(stores, stack.settings, keys).mark_incomplete("carol")
+    os.kill(servers.mongo.process.pid, signal.SIGSTOP)
+    try:
+        # Before: both waited the whole MongoDB deadline for "history below".
+        page, took = await timed(stack.page("bob"))
+        assert page == list(reversed(accepted))
+        assert took < DEADLINE / 2
+        page, took = await timed(stack.page("carol"))
+        assert page == list(reversed(accepted))
+        assert took < 0.75 * DEADLINE  # waited a moment for history, then answered
+    finally:
+        os.kill(servers.mongo.process.pid, signal.SIGCONT)
 
 
 async def test_mongodb_killed_and_restarted_loses_no_accepted_post(

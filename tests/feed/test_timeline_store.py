@@ -104,7 +104,7 @@ async def test_rebuild_lock_is_exclusive_and_released_only_by_its_holder(
 async def test_add_to_many_writes_only_built_timelines(timelines: TimelineStore) -> None:
     for user in ("u1", "u2", "u3"):
         await timelines.build(user, [1], time.time())
-    assert await timelines.add_to_many(["u1", "ghost", "u2", "u3"], [3, 2]) == 3
+    assert await timelines.add_to_many(["u1", "ghost", "u2", "u3"], [3, 2], history=False) == 3
     for user in ("u1", "u2", "u3"):
         assert await ids(timelines, user) == [3, 2, 1]
     assert not (await timelines.read("ghost", None, 10)).built
@@ -163,3 +163,29 @@ async def test_one_script_call_serves_many_readers_per_node(
     assert made <= (3 * 2 if settings.redis_cluster else 2)  # 3 primaries, 1 or 2 chunks each
     for reader in readers:
         assert await ids(timelines, reader) == [7]
+
+
+async def test_a_timeline_knows_whether_it_holds_everything(
+    stores: Stores, settings: Settings
+) -> None:
+    """Whole down to the horizon until something could leave a gap: a trim, a
+    backfill of older posts, an unmute."""
+    timelines = store(stores, settings, 3, 250)
+
+    async def whole() -> bool:
+        return (await timelines.read("ivy", None, 10)).complete
+
+    await timelines.build("ivy", [1, 2], time.time(), complete=True)
+    assert await whole()
+    await timelines.add("ivy", [3])  # newer posts leave nothing out
+    await timelines.fan_out(4, ["ivy"], 0)  # over the cap: post 1 is trimmed
+    assert await ids(timelines, "ivy") == [4, 3, 2]
+    assert not await whole()
+    await timelines.build("ivy", [], time.time(), complete=True)
+    assert await whole()
+    await timelines.add_to_many(["ivy"], [1], history=True)
+    assert not await whole()
+    await timelines.build("ivy", [], time.time(), complete=True)
+    await timelines.mark_incomplete("ivy")
+    assert not await whole()
+    assert (await timelines.read("ivy", None, 10)).built  # still built throughout

@@ -6,7 +6,7 @@ undoes that in reverse. Nothing is built at import time.
 """
 
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from typing import Any, TypedDict
@@ -41,6 +41,7 @@ from tidings.feed.ranking import Chronological, Ranker, RemoteRanker
 from tidings.resolvers.context import Backends
 from tidings.resolvers.loaders import ReadSources
 from tidings.resolvers.page_builder import BatchStep
+from tidings.schema.budget import QueryBudget
 from tidings.schema.post_features import POST_STEPS
 from tidings.schema.schema import build_schema
 
@@ -56,6 +57,7 @@ async def api_process(
     cursors: CursorCodec,
     gate: LoadGate,
     answered: Counter[str],
+    refusals: Sequence[tuple[str, str, Callable[[], float]]] = (),
 ) -> AsyncIterator[AppState]:
     """Everything one API process runs, from startup to shutdown."""
     async with AsyncExitStack() as stack:
@@ -143,6 +145,17 @@ async def api_process(
                     "GraphQL requests answered 503 because too many were in flight",
                     lambda: gate.shed,
                 ),
+                (
+                    "tidings_anonymous_requests_shed",
+                    "Requests without a valid token answered 503 (their own, smaller bound)",
+                    lambda: gate.anonymous_shed,
+                ),
+                *refusals,
+                (
+                    "tidings_slow_request_bodies",
+                    "Requests answered 408: the body did not arrive within its deadline",
+                    lambda: gate.slow_bodies,
+                ),
                 ("tidings_post_cache_hits", "Posts found in the process", lambda: post_cache.hits),
                 (
                     "tidings_post_cache_misses",
@@ -202,17 +215,37 @@ def create_app(
         settings.hs256_secret(), settings.jwt_leeway_seconds, settings.jwt_public_key
     )
 
+    budget = QueryBudget(settings.query_points_per_second, settings.query_points_burst)
     gate = LoadGate(
         max_in_flight=settings.max_requests_in_flight,
         max_anonymous_in_flight=settings.max_anonymous_requests_in_flight,
     )
     sockets = SocketPolicy(
-        max_per_user=settings.ws_max_sockets_per_user, idle_seconds=settings.ws_idle_seconds
+        max_per_user=settings.ws_max_sockets_per_user,
+        idle_seconds=settings.ws_idle_seconds,
+        max_pending_per_address=settings.ws_max_pending_per_address,
     )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[AppState]:
-        async with api_process(settings, cursors, gate, schema.codes) as state:
+        refusals: list[tuple[str, str, Callable[[], float]]] = [
+            (
+                "tidings_anonymous_requests_refused",
+                "Requests without a valid token refused before parsing (too large a document)",
+                lambda: graphql.anonymous_refused,
+            ),
+            (
+                "tidings_sockets_refused_unsigned",
+                "WebSocket handshakes refused: too many not yet signed in from one address",
+                lambda: sockets.refused_pending,
+            ),
+            (
+                "tidings_query_budget_refusals",
+                "Requests refused RATE_LIMITED: the user's query points ran out",
+                lambda: budget.refused,
+            ),
+        ]
+        async with api_process(settings, cursors, gate, schema.codes, refusals) as state:
             yield state
 
     schema = build_schema(
@@ -222,6 +255,7 @@ def create_app(
         max_cost=settings.query_max_cost,
         introspection=settings.introspection,
         post_steps=post_steps,
+        budget=budget,
     )
     graphql = TidingsGraphQL(
         verifier,
@@ -245,7 +279,13 @@ def create_app(
         lifespan=lifespan,
         middleware=[
             Middleware(RequestIds),
-            Middleware(Admission, path="/graphql", gate=gate),
-            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+            # The whole body first, within its deadline; only then a slot of the gate.
+            Middleware(
+                BodyLimit,
+                max_bytes=settings.max_body_bytes,
+                deadline_seconds=settings.body_deadline_seconds,
+                gate=gate,
+            ),
+            Middleware(Admission, path="/graphql", gate=gate, verifier=verifier),
         ],
     )

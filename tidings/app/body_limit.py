@@ -1,7 +1,21 @@
-"""A cap on request body size, as plain ASGI middleware (no BaseHTTPMiddleware)."""
+"""Request bodies, as plain ASGI middleware (no BaseHTTPMiddleware): a cap on their
+size, and a deadline for the whole body to arrive.
+
+The body is read in full here, within the deadline, before anything behind this
+middleware (the admission gate, the view) sees the request: a client that sends
+headers and then one byte a minute holds a socket for the deadline at most, and
+never a slot of the gate that signed-in users need.
+"""
+
+import asyncio
+import logging
 
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tidings.app.admission import LoadGate
+
+log = logging.getLogger(__name__)
 
 
 class BodyTooLarge(Exception):
@@ -9,9 +23,14 @@ class BodyTooLarge(Exception):
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, *, deadline_seconds: float, gate: LoadGate
+    ) -> None:
         self._app = app
         self._max_bytes = max_bytes
+        self._deadline = deadline_seconds
+        # Counts the bodies that missed the deadline, for the process's metrics.
+        self._gate = gate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -22,25 +41,43 @@ class BodyLimit:
             if name == b"content-length" and value.isdigit() and int(value) > self._max_bytes:
                 await too_large(scope, receive, send)
                 return
-        received = 0
-        started = False
-
-        async def counted_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self._max_bytes:
-                    raise BodyTooLarge
-            return message
-
-        async def tracked_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
         try:
-            await self._app(scope, counted_receive, tracked_send)
+            async with asyncio.timeout(self._deadline):
+                messages = await self._read_body(receive)
         except BodyTooLarge:
-            if not started:
-                await too_large(scope, receive, send)
+            await too_large(scope, receive, send)
+            return
+        except TimeoutError:
+            self._gate.slow_bodies += 1
+            # The connection closes after this answer: the rest of the body never came.
+            slow = PlainTextResponse("The request body took too long to arrive.", 408)
+            slow.headers["connection"] = "close"
+            await slow(scope, receive, send)
+            return
+
+        if messages[-1]["type"] == "http.disconnect":
+            # Gone before its request arrived: nothing to answer, nothing to report
+            # but one line (it is the client's doing, not an error of ours).
+            log.info("client disconnected before sending its whole request: %s", scope["path"])
+            return
+
+        async def replay() -> Message:
+            if messages:
+                return messages.pop(0)
+            return await receive()  # only a disconnect can come now
+
+        await self._app(scope, replay, send)
+
+    async def _read_body(self, receive: Receive) -> list[Message]:
+        messages: list[Message] = []
+        received = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                return messages  # the client went away: the app sees it as it would
+            received += len(message.get("body", b""))
+            if received > self._max_bytes:
+                raise BodyTooLarge
+            if not message.get("more_body", False):
+                return messages

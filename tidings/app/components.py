@@ -62,6 +62,7 @@ def home_timeline(
         active_days=settings.active_days,
         retention_days=settings.retention_days,
         rebuild_lock_ms=settings.rebuild_lock_ms,
+        history_wait_seconds=settings.timeline_history_wait_ms / 1000,
     )
 
 

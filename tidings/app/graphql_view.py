@@ -4,14 +4,15 @@ import json
 from typing import Any
 
 import orjson
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
@@ -25,6 +26,8 @@ from tidings.resolvers.context import Context
 
 # Where a socket's context waits for the socket policy's release.
 _CONTEXT = "tidings.context"
+# Where a socket that has not signed in yet keeps its client's address.
+_PENDING = "tidings.pending_address"
 # Where a request's sub-response waits for its result's status.
 _SUB_RESPONSE = "tidings.sub_response"
 
@@ -46,6 +49,13 @@ def _depth_over(value: object, limit: int) -> bool:
     return False
 
 
+# What a request without a valid token may send: a document this small costs
+# microseconds to parse and validate, so anonymous floods cost almost nothing;
+# anything larger is refused before it is parsed. (Every field needs a viewer:
+# an anonymous request can only learn that it must sign in.)
+ANONYMOUS_MAX_QUERY_CHARS = 256
+
+
 class TidingsGraphQL(GraphQL[Context, None]):
     def __init__(
         self,
@@ -54,6 +64,7 @@ class TidingsGraphQL(GraphQL[Context, None]):
         schema: BaseSchema,
         *,
         graphiql: GraphiQLPage | None = None,
+        anonymous_max_query_chars: int = ANONYMOUS_MAX_QUERY_CHARS,
         **kwargs: Any,
     ) -> None:
         # Strawberry serves its IDE for browsers when `graphql_ide` is set; ours
@@ -62,15 +73,54 @@ class TidingsGraphQL(GraphQL[Context, None]):
         self.verifier = verifier
         self.sockets = sockets
         self.graphiql = graphiql
+        self.anonymous_max_query_chars = anonymous_max_query_chars
+        # Anonymous requests refused unparsed, for the process's metrics.
+        self.anonymous_refused = 0
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        query = request_data.query
+        persisted = "persistedQuery" in (request_data.extensions or {})
+        if context.viewer_id is None and (
+            len(query or "") > self.anonymous_max_query_chars or (query is None and persisted)
+        ):
+            # No token, or a bad one: refused before parsing, validating, or looking
+            # up a persisted query (which would tell whether someone sent it).
+            self.anonymous_refused += 1
+            refusal = context.auth_error or Unauthenticated("Sign in first.")
+            error = GraphQLError(refusal.message, original_error=refusal)
+            self.schema.process_errors([error])
+            return ExecutionResult(data=None, errors=[error])
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
 
     async def render_graphql_ide(self, request: Request) -> Response:
         assert self.graphiql is not None  # Strawberry asks only when one is set
         return self.graphiql.response()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            address = (scope.get("client") or ("unknown",))[0]
+            if not self.sockets.hold_pending(address):
+                # Too many sockets from here that have not signed in: refused at the
+                # handshake (HTTP 403), before anything is allocated for it.
+                await receive()  # websocket.connect
+                await send({"type": "websocket.close", "code": 1013})
+                return
+            scope[_PENDING] = address
         try:
             await super().__call__(scope, receive, send)
         finally:
+            if (address := scope.pop(_PENDING, None)) is not None:
+                self.sockets.drop_pending(address)
             context: Context | None = scope.get(_CONTEXT)
             if context is not None:
                 await self.sockets.release(context.socket, context)
@@ -183,4 +233,7 @@ class TidingsGraphQL(GraphQL[Context, None]):
             raise ConnectionRejectionError({"message": refusal})
         context.viewer_id = bearer.viewer_id
         context.auth_error = None
+        # Signed in: no longer counted against its address's pending sockets.
+        if (address := context.socket.scope.pop(_PENDING, None)) is not None:
+            self.sockets.drop_pending(address)
         return None

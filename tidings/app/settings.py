@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Posts copied into each side's timeline when a friendship starts.
     backfill_posts: int = Field(default=100, gt=0)
     rebuild_lock_ms: int = Field(default=30_000, gt=0)
+    # A page with cached posts waits this long for older ones from MongoDB, then
+    # answers with what Redis holds (a timeline Redis holds whole never asks).
+    timeline_history_wait_ms: int = Field(default=300, gt=0)
 
     ranking_url: str | None = None
     ranking_timeout_ms: int = Field(default=150, gt=0)
@@ -89,7 +92,10 @@ class Settings(BaseSettings):
 
     # Live timelines over WebSocket.
     ws_max_subscriptions: int = Field(default=5, gt=0)
-    ws_init_timeout_seconds: float = Field(default=10, gt=0)
+    # A socket must sign in (`connection_init` with a token) this soon...
+    ws_init_timeout_seconds: float = Field(default=3, gt=0)
+    # ... and at most this many from one client address may be waiting to.
+    ws_max_pending_per_address: int = Field(default=16, gt=0)
     # Largest frame accepted, `connection_init` included; larger ones close the socket.
     ws_max_message_bytes: int = Field(default=65_536, gt=0)
     ws_ping_interval_seconds: float = Field(default=20, gt=0)
@@ -112,6 +118,13 @@ class Settings(BaseSettings):
     # GraphiQL for browsers at /graphql; it reads the schema, so needs introspection.
     graphiql: bool = False
     max_body_bytes: int = Field(default=65_536, gt=0)
+    # Each signed-in user's budget over time, in points of query cost (a timeline
+    # page with authors costs about 220), per API process: a token bucket.
+    query_points_per_second: float = Field(default=5_000, gt=0)
+    query_points_burst: float = Field(default=50_000, gt=0)
+    # A request's whole body must arrive within this, or it is answered 408 and
+    # closed, before it is counted against anything.
+    body_deadline_seconds: float = Field(default=10, gt=0)
     # GraphQL requests one API process works on at once; past that, 503 at once.
     max_requests_in_flight: int = Field(default=64, gt=0)
     # Of those, how many may come without a token.

@@ -25,11 +25,36 @@ TIMEOUT = 4408
 
 
 class SocketPolicy:
-    def __init__(self, *, max_per_user: int, idle_seconds: float) -> None:
+    def __init__(
+        self, *, max_per_user: int, idle_seconds: float, max_pending_per_address: int = 16
+    ) -> None:
         self._max_per_user = max_per_user
         self._idle_seconds = idle_seconds
         self._open: dict[str, int] = {}
         self._watchers: dict[int, list[asyncio.Task[None]]] = {}
+        # Sockets not yet signed in (no `connection_init` with a good token), per
+        # client address: the token comes only then, so until then the address is
+        # all there is to bound them by.
+        self._max_pending = max_pending_per_address
+        self._pending: dict[str, int] = {}
+        self.refused_pending = 0
+
+    def hold_pending(self, address: str) -> bool:
+        """Takes a handshake on from this address; False past the bound."""
+        held = self._pending.get(address, 0)
+        if held >= self._max_pending:
+            self.refused_pending += 1
+            return False
+        self._pending[address] = held + 1
+        return True
+
+    def drop_pending(self, address: str) -> None:
+        """The socket signed in, or went away before it did."""
+        left = self._pending.get(address, 1) - 1
+        if left:
+            self._pending[address] = left
+        else:
+            self._pending.pop(address, None)
 
     def admit(self, websocket: WebSocket, context: Context, bearer: Bearer) -> str | None:
         """Takes the socket on for this user; the reason if it must be refused."""

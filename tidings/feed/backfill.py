@@ -22,7 +22,7 @@ class Backfill:
     async def copy(self, post_ids: Sequence[int], readers: Sequence[str]) -> int:
         """Adds the posts to each reader's built timeline; returns how many were built.
         Safe to repeat: a member added twice is one entry."""
-        return await self._timelines.add_to_many(readers, post_ids)
+        return await self._timelines.add_to_many(readers, post_ids, history=True)
 
     async def author_into(self, author_id: str, readers: Sequence[str]) -> int:
         return await self.copy(await self.recent(author_id), readers)

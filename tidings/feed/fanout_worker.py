@@ -14,9 +14,12 @@ from tidings.feed.ids import post_id_time
 from tidings.feed.outbox import OutboxSweeper
 from tidings.feed.queue import FanoutJob, FanoutQueue, JobKind
 from tidings.feed.settling import Settler
-from tidings.stores.breaker import StoreUnavailable
+from tidings.stores.breaker import OUTAGES, StoreUnavailable
 
 log = logging.getLogger(__name__)
+
+# A store down, restarting or too slow: not the job's fault.
+_OUTAGES: tuple[type[BaseException], ...] = (*OUTAGES, StoreUnavailable)
 
 
 class FanoutWorker:
@@ -49,6 +52,9 @@ class FanoutWorker:
         )
         self.delivered = 0
         self.failed = 0
+        # Set when a job failed because a store was down: the worker then retries
+        # what it holds itself, once the store answers, before reading new jobs.
+        self._retry_own = False
         # Seconds from a post's creation to the end of its fan-out, for a histogram.
         self.on_delivered: Callable[[float], None] = lambda _lag: None
 
@@ -70,7 +76,12 @@ class FanoutWorker:
                     next_sweep = time.monotonic() + self._sweep_every
                     await self._sweeper.sweep()
                 jobs: list[FanoutJob] = []
-                if time.monotonic() >= next_claim:
+                if self._retry_own:
+                    # One pass over what it holds (a job that fails for its own
+                    # reasons is left for the claim and the dead letters, as ever).
+                    self._retry_own = False
+                    jobs = await self._queue.own_pending(self._consumer, self._batch)
+                if not jobs and time.monotonic() >= next_claim:
                     # Messages left pending by a consumer that died mid-batch.
                     jobs = await self._queue.claim_stale(
                         self._consumer, self._claim_idle_ms, self._batch
@@ -85,9 +96,10 @@ class FanoutWorker:
                 raise
             except Exception as error:
                 # A store is down or restarting: wait it out, longer each time, and
-                # never exit. Unacknowledged messages stay pending, claimed later.
+                # never exit. Unacknowledged messages stay pending: retried by this
+                # worker (see _process) or claimed later.
                 delay = self._backoff.next_delay()
-                if isinstance(error, StoreUnavailable):
+                if isinstance(error, _OUTAGES):
                     log.warning("fan-out paused: %s; retrying in %.1fs", error, delay)
                 else:
                     log.exception("fan-out batch failed; retrying in %.1fs", delay)
@@ -96,9 +108,23 @@ class FanoutWorker:
 
     async def _process(self, jobs: list[FanoutJob]) -> None:
         done: list[FanoutJob] = []
+        outage: BaseException | None = None
         for job in jobs:
             try:
                 self.delivered += await self._fanout.handle(job)
+            except _OUTAGES as error:
+                # Not the job's fault: it and the rest of the batch stay pending, and
+                # this worker retries them as soon as the store answers again (after
+                # the loop's backoff), not after the claim timeout. Repeating them
+                # changes nothing: every effect is idempotent.
+                self.failed += 1
+                self._retry_own = True
+                outage = error
+                with contextlib.suppress(*_OUTAGES):  # Redis itself may be the one down
+                    await self._queue.record_failure(
+                        job.message_id, f"{type(error).__name__}: {error}"
+                    )
+                break
             except Exception as error:
                 # Left pending: claimed again after the idle timeout, and buried in
                 # the dead-letter stream, with this error, once out of attempts.
@@ -113,3 +139,5 @@ class FanoutWorker:
         # means the jobs run again, which is harmless.
         await self._queue.ack([job.message_id for job in done])
         self._settler.delivered([job.post_id for job in done if job.kind is JobKind.POST])
+        if outage is not None:
+            raise outage  # the loop backs off, then retries what is left

@@ -123,6 +123,8 @@ class Friendships:
         await self._blocking.take(viewer_id)
         await self._graph.unmute(viewer_id, other_id)
         await self._ties.forget([viewer_id])
+        # What they posted meanwhile is not stored: history below comes from MongoDB.
+        await self._timelines.mark_incomplete(viewer_id)
         await self._celebrities.forget([viewer_id])
         return other_id
 

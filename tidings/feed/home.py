@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tidings.feed.celebrities import Celebrities
 from tidings.feed.cursor import POST_ID, CursorKind
@@ -23,6 +24,13 @@ from tidings.stores.posts import PostDocument
 _MARK_READ_EVERY = 60.0
 
 
+def _outcome_taken(task: "asyncio.Future[Any]") -> None:
+    # A history query the page stopped waiting for: its error (an outage, most
+    # likely) was answered for already.
+    if not task.cancelled():
+        task.exception()
+
+
 class HomeTimeline:
     """The latest-first order: a position is a post id, and a page holds the posts
     below it. (It is also what every other order reads its candidates from.)"""
@@ -38,6 +46,7 @@ class HomeTimeline:
         active_days: int,
         retention_days: int,
         rebuild_lock_ms: int = 30_000,
+        history_wait_seconds: float = 0.3,
     ) -> None:
         self._timelines = timelines
         self._graph = graph
@@ -47,6 +56,9 @@ class HomeTimeline:
         self._active_seconds = active_days * 86_400
         self._retention = timedelta(days=retention_days)
         self._rebuild_lock_ms = rebuild_lock_ms
+        # How long a page with cached posts waits for the history below them,
+        # before it answers with what Redis holds.
+        self._history_wait = history_wait_seconds
         self.rebuilds = 0
         self.celebrity_merges = 0
         # Pages answered in a degraded way while a store was down.
@@ -118,21 +130,17 @@ class HomeTimeline:
         )
 
         candidates = set(cached.post_ids)
-        if len(cached.post_ids) < wanted:
+        if len(cached.post_ids) < wanted and not cached.complete:
             # The cached window ends above this page: continue from MongoDB, from
             # just below the oldest cached entry, back to the retention horizon.
-            floor = cached.post_ids[-1] if cached.post_ids else before
-            authors = [viewer_id, *await friend_ids(self._graph, viewer_id)]
-            try:
-                older = await lookup.recent(authors, floor, wanted - len(cached.post_ids))
-            except StoreUnavailable as outage:
-                if outage.store != "mongodb" or not cached.post_ids:
-                    raise
+            # (A complete timeline has nothing below it: no question to ask.)
+            older = await self._history(viewer_id, cached.post_ids, before, wanted, lookup)
+            if older is None:
                 # The cached part is a page; what lies below it waits for MongoDB,
                 # and the cursor says there may be more.
                 self.partial_pages += 1
                 return cached.post_ids[:first], True
-            candidates.update(post.id for post in older)
+            candidates.update(older)
         if celebrities:
             self.celebrity_merges += 1
             try:
@@ -146,6 +154,33 @@ class HomeTimeline:
             candidates.update(post.id for post in pulled)
         ordered = sorted(candidates, reverse=True)[:wanted]
         return ordered[:first], len(ordered) > first
+
+    async def _history(
+        self,
+        viewer_id: str,
+        cached: list[int],
+        before: int | None,
+        wanted: int,
+        lookup: ReadLookup,
+    ) -> list[int] | None:
+        """Ids below the cached ones, from MongoDB; None if MongoDB is down or slow
+        and the cached ones can make the page on their own."""
+        floor = cached[-1] if cached else before
+        authors = [viewer_id, *await friend_ids(self._graph, viewer_id)]
+        query = asyncio.ensure_future(lookup.recent(authors, floor, wanted - len(cached)))
+        if cached:
+            done, _ = await asyncio.wait({query}, timeout=self._history_wait)
+            if not done:
+                # Its outcome is not awaited any more: take it when it comes.
+                query.add_done_callback(_outcome_taken)
+                return None
+        try:
+            older = await query
+        except StoreUnavailable as outage:
+            if outage.store != "mongodb" or not cached:
+                raise
+            return None
+        return [post.id for post in older]
 
     async def keep_fresh(self, viewer_id: str, lookup: ReadLookup) -> None:
         """Makes sure fan-out reaches this user from now on: built, and marked as reading."""
@@ -184,7 +219,9 @@ class HomeTimeline:
             horizon = self.horizon_id()
             posts = await lookup.recent(authors, None, self._timeline_max, since_id=horizon)
             post_ids = [post.id for post in posts]
-            await self._timelines.build(user_id, post_ids, time.time())
+            # Fewer than the cap: every post since the horizon is there.
+            complete = len(post_ids) < self._timeline_max
+            await self._timelines.build(user_id, post_ids, time.time(), complete=complete)
             # A post inserted while we queried was fanned out before the timeline
             # counted as built, and so skipped it; its insert precedes this query.
             newest = max(post_ids, default=horizon - 1)

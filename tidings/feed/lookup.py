@@ -18,6 +18,11 @@ class ReadLookup(Protocol):
         """The posts with these ids, in order; None where missing."""
         ...
 
+    async def stored_posts(self, ids: Sequence[int]) -> list[PostDocument | None]:
+        """The posts with these ids, asked of the store whatever the process holds:
+        a read by id then costs the same whether the post exists or not."""
+        ...
+
     async def recent(
         self, authors: Sequence[str], before: int | None, limit: int, *, since_id: int = 0
     ) -> list[PostDocument]:
@@ -43,6 +48,9 @@ class StoreLookup:
     async def posts(self, ids: Sequence[int]) -> list[PostDocument | None]:
         found = await self._posts.get_many(ids)
         return [found.get(post_id) for post_id in ids]
+
+    async def stored_posts(self, ids: Sequence[int]) -> list[PostDocument | None]:
+        return await self.posts(ids)
 
     async def recent(
         self, authors: Sequence[str], before: int | None, limit: int, *, since_id: int = 0

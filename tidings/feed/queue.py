@@ -100,6 +100,15 @@ class FanoutQueue:
         entries = [entry for _stream, stream_entries in reply or [] for entry in stream_entries]
         return await self._jobs(entries)
 
+    async def own_pending(self, consumer: str, count: int) -> list[FanoutJob]:
+        """Messages this consumer took and has not acknowledged: after a store outage
+        it retries them itself, without waiting for anyone to claim them."""
+        reply: Any = await self._in_group(
+            self._redis.xreadgroup(GROUP, consumer, {self.stream: "0"}, count=count)
+        )
+        entries = [entry for _stream, stream_entries in reply or [] for entry in stream_entries]
+        return await self._jobs(entries)
+
     async def claim_stale(self, consumer: str, min_idle_ms: int, count: int) -> list[FanoutJob]:
         """Messages a consumer took but has not acknowledged for `min_idle_ms`.
 

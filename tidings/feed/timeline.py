@@ -5,6 +5,12 @@ MongoDB, so a key that was evicted, lost in a restart, or never built is told
 apart from one that is merely empty, and fan-out never writes into a timeline
 that is not whole: that reader is rebuilt on their next read instead.
 
+The sentinel's score also says whether the timeline is complete: -1 when it holds
+every post of the reader's pushed authors back to the retention horizon (a build
+that found fewer posts than the cap), 0 otherwise. A read then needs nothing below
+a complete timeline from MongoDB. Whatever could leave a gap makes it incomplete:
+a trim that removed anything, a backfill of older posts, an unmute.
+
 Every timeline is trimmed by one Lua function, `keep_newest`, whichever script
 writes to it. Key names come from `Keys`.
 """
@@ -23,11 +29,15 @@ from redis.exceptions import NoScriptError, ResponseError
 from tidings.feed.keys import Keys
 
 SENTINEL = "0"
+COMPLETE = -1.0
 
-# Rank 0 is the sentinel (score 0): it stays, and so do the `cap` newest posts.
+# Rank 0 is the sentinel (score -1 or 0): it stays, and so do the `cap` newest
+# posts. Removing any other makes the timeline incomplete.
 _KEEP_NEWEST = """
 local function keep_newest(timeline, cap)
-  redis.call('ZREMRANGEBYRANK', timeline, 1, -(cap + 1))
+  if redis.call('ZREMRANGEBYRANK', timeline, 1, -(cap + 1)) > 0 then
+    redis.call('ZADD', timeline, 'XX', 0, '0')
+  end
 end
 """
 
@@ -68,24 +78,28 @@ _FAN_OUT_ON_NODE = (
     + _FAN_OUT_BODY
 )
 
-# KEYS: timeline. ARGV: cap, then post ids. Adds only to a built timeline.
+# KEYS: timeline. ARGV: cap, '1' if the posts are history (older posts of an
+# author, which may leave a gap below them), then post ids. Adds only to a built
+# timeline.
 _ADD = (
     _KEEP_NEWEST
     + """
 if not redis.call('ZSCORE', KEYS[1], '0') then return 0 end
-for i = 2, #ARGV do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i]) end
+for i = 3, #ARGV do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i]) end
+if ARGV[2] == '1' then redis.call('ZADD', KEYS[1], 'XX', 0, '0') end
 keep_newest(KEYS[1], tonumber(ARGV[1]))
 return 1
 """
 )
 
-# KEYS: timeline, last-read. ARGV: cap, keep (seconds), now, then post ids.
-# Marks the timeline whole (merged with anything already there) and read now.
+# KEYS: timeline, last-read. ARGV: cap, keep (seconds), now, sentinel score
+# (-1 complete, 0 not), then post ids. Marks the timeline whole (merged with
+# anything already there) and read now.
 _BUILD = (
     _KEEP_NEWEST
     + """
-for i = 4, #ARGV do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i]) end
-redis.call('ZADD', KEYS[1], 0, '0')
+for i = 5, #ARGV do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i]) end
+redis.call('ZADD', KEYS[1], ARGV[4], '0')
 keep_newest(KEYS[1], tonumber(ARGV[1]))
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2])
@@ -105,6 +119,8 @@ class TimelineRead:
     built: bool
     last_read: float | None
     post_ids: list[int]
+    # Holds every post of the reader's pushed authors back to the retention horizon.
+    complete: bool = False
     # The user's celebrity-friend list as cached (JSON), None if not cached.
     cached_celebrity_friends: str | None = None
 
@@ -223,14 +239,18 @@ class TimelineStore:
         return int(result)
 
     async def add(self, user_id: str, post_ids: Sequence[int]) -> bool:
-        """Adds posts to the user's timeline if it is built; False if it is not."""
-        return await self.add_to_many([user_id], post_ids) == 1
+        """Adds new posts to the user's timeline if it is built; False if it is not."""
+        return await self.add_to_many([user_id], post_ids, history=False) == 1
 
-    async def add_to_many(self, user_ids: Sequence[str], post_ids: Sequence[int]) -> int:
-        """Adds posts to each of these timelines that is built; returns how many were."""
+    async def add_to_many(
+        self, user_ids: Sequence[str], post_ids: Sequence[int], *, history: bool
+    ) -> int:
+        """Adds posts to each of these timelines that is built; returns how many were.
+        `history`: older posts of an author (a backfill), which leave the timeline
+        incomplete below them."""
         if not post_ids:
             return len(user_ids)
-        args: list[str | int | float] = [self._max_length, *post_ids]
+        args: list[str | int | float] = [self._max_length, "1" if history else "0", *post_ids]
         calls = [([self._keys.timeline(user_id)], args) for user_id in user_ids]
         return sum(await self._run(self._add, calls))
 
@@ -254,11 +274,25 @@ class TimelineStore:
             results = await pipe.execute()
         return [int(result) for result in results]
 
-    async def build(self, user_id: str, post_ids: Sequence[int], now: float) -> None:
-        """Marks the timeline whole with these posts (merged with any already there)."""
+    async def build(
+        self, user_id: str, post_ids: Sequence[int], now: float, *, complete: bool = False
+    ) -> None:
+        """Marks the timeline whole with these posts (merged with any already there);
+        `complete` if they are every post back to the retention horizon."""
         keys = [self._keys.timeline(user_id), self._keys.last_read(user_id)]
-        args: list[str | int] = [self._max_length, self._keep_seconds, repr(now), *post_ids]
+        score = COMPLETE if complete else 0
+        args: list[str | int | float] = [
+            self._max_length,
+            self._keep_seconds,
+            repr(now),
+            score,
+            *post_ids,
+        ]
         await self._build(keys, args)
+
+    async def mark_incomplete(self, user_id: str) -> None:
+        """Something may be missing below its newest posts (an unmute, say)."""
+        await self._redis.zadd(self._keys.timeline(user_id), {SENTINEL: 0}, xx=True)
 
     async def remove(self, user_id: str, post_ids: Sequence[int]) -> None:
         if post_ids:
@@ -290,6 +324,7 @@ class TimelineStore:
             celebrities, sentinel, last_read, members = await pipe.execute()
         return TimelineRead(
             built=sentinel is not None,
+            complete=sentinel is not None and float(sentinel) == COMPLETE,
             last_read=None if last_read is None else float(last_read),
             post_ids=[int(member) for member in members],
             cached_celebrity_friends=celebrities,

@@ -44,6 +44,8 @@ class Loaders:
     """The request's loaders; also the read side's `ReadLookup` for this request."""
 
     by_id: DataLoader[int, PostDocument | None]
+    # The same, asked of MongoDB whatever the process holds (reads by id).
+    stored: DataLoader[int, PostDocument | None]
     by_authors: DataLoader[RecentKey, list[PostDocument]]
     # Keyed (viewer, other user). Friends and mutes only, from the tie cache: what
     # every read checks.
@@ -61,6 +63,9 @@ class Loaders:
         if missing := [post_id for post_id in ids if post_id not in found]:
             found.update(zip(missing, await self.by_id.load_many(missing), strict=True))
         return [found[post_id] for post_id in ids]
+
+    async def stored_posts(self, ids: Sequence[int]) -> list[PostDocument | None]:
+        return await self.stored.load_many(ids)
 
     async def recent(
         self, authors: Sequence[str], before: int | None, limit: int, *, since_id: int = 0
@@ -81,7 +86,7 @@ class Loaders:
 
     def forget(self) -> None:
         """After a mutation: whatever this request read before may be stale."""
-        for loader in (self.by_id, self.by_authors, self.ties, self.standing):
+        for loader in (self.by_id, self.stored, self.by_authors, self.ties, self.standing):
             loader.clear_all()
 
 
@@ -95,6 +100,11 @@ def build_loaders(sources: ReadSources, *, cache: bool = True) -> Loaders:
             post_cache.put_many(fetched.values())
             found.update(fetched)
         return [found.get(post_id) for post_id in ids]
+
+    async def load_stored(ids: Sequence[int]) -> list[PostDocument | None]:
+        fetched = await posts.get_many(ids)
+        post_cache.put_many(fetched.values())
+        return [fetched.get(post_id) for post_id in ids]
 
     async def load_recent(keys: Sequence[RecentKey]) -> list[list[PostDocument]]:
         # One query per distinct key; a timeline page asks for one or two keys.
@@ -127,6 +137,7 @@ def build_loaders(sources: ReadSources, *, cache: bool = True) -> Loaders:
 
     return Loaders(
         by_id=DataLoader(load_fn=load_posts, cache=cache),
+        stored=DataLoader(load_fn=load_stored, cache=cache),
         by_authors=DataLoader(load_fn=load_recent, cache=cache),
         ties=DataLoader(load_fn=by_viewer(sources.ties.ties), cache=cache),
         standing=DataLoader(load_fn=by_viewer(sources.graph.relations), cache=cache),

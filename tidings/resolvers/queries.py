@@ -8,7 +8,6 @@ from tidings.feed.read_model import PostView
 from tidings.feed.users import parse_user_id
 from tidings.feed.visibility import readable_posts
 from tidings.resolvers.context import Context
-from tidings.resolvers.friend_counts import summaries_loader
 from tidings.resolvers.pages import Page, feed_page
 from tidings.stores.graph import Relation, RelationList, Suggestion
 
@@ -31,10 +30,11 @@ async def posts(ctx: Context, post_ids: list[str]) -> list[PostView | None]:
     return await readable_posts(viewer_id, ids, ctx.loaders)
 
 
-async def user(ctx: Context, user_id: str) -> str | None:
+async def user(ctx: Context, user_id: str) -> str:
+    """Any well-formed id answers the same way, seen or not: whether someone was
+    ever requested, blocked or muted is nobody else's to learn."""
     ctx.require_viewer()
-    summary = await ctx.loader(summaries_loader).load(parse_user_id(user_id))
-    return None if summary is None else summary.id
+    return parse_user_id(user_id)
 
 
 async def relation(ctx: Context, user_id: str) -> Relation:

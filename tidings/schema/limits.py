@@ -53,6 +53,7 @@ from strawberry.extensions import (
 )
 
 from tidings.feed.paging import MAX_PAGE
+from tidings.schema.budget import QueryBudget
 
 DEFAULT_PAGE = 20
 PAGE_ARGUMENTS = ("first", "last")
@@ -354,11 +355,13 @@ class PageSizeRule(ValidationRule):
 
 class CostLimit(SchemaExtension):
     """Refuses, before it runs, an operation whose cost with the variables sent is
-    over budget (validation measured it at its lower bound)."""
+    over budget (validation measured it at its lower bound), then charges that
+    cost to the viewer's budget over time."""
 
-    def __init__(self, *, max_cost: int, model: CostModel) -> None:
+    def __init__(self, *, max_cost: int, model: CostModel, budget: QueryBudget | None) -> None:
         self._max_cost = max_cost
         self._model = model
+        self._budget = budget
 
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
@@ -368,6 +371,9 @@ class CostLimit(SchemaExtension):
             measure = measurer.measure(context.operation_name)
             if measure is not None and measure.cost > self._max_cost:
                 raise over_budget(measure.cost, self._max_cost)
+            viewer_id = getattr(context.context, "viewer_id", None)
+            if measure is not None and self._budget is not None and viewer_id is not None:
+                self._budget.charge(viewer_id, measure.cost)
         yield
 
 
@@ -379,6 +385,7 @@ def limit_extensions(
     max_cost: int,
     introspection: bool,
     model: CostModel,
+    budget: QueryBudget | None = None,
 ) -> list[Callable[[], SchemaExtension]]:
     # Rule classes built once here and shared, so the validation cache, which is
     # keyed on the rules, hits.
@@ -394,5 +401,5 @@ def limit_extensions(
         # Before the parser cache: the token limit is a parse option, linear in size.
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: AddValidationRules(rules),
-        lambda: CostLimit(max_cost=max_cost, model=model),
+        lambda: CostLimit(max_cost=max_cost, model=model, budget=budget),
     ]

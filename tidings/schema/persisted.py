@@ -30,8 +30,11 @@ class PersistedQueries:
         self._capacity = capacity
         self._queries: OrderedDict[str, str] = OrderedDict()
 
-    def resolve(self, query: str | None, extensions: dict[str, Any] | None) -> str | None:
-        """The query to run: the one sent, or the one its hash names."""
+    def resolve(
+        self, query: str | None, extensions: dict[str, Any] | None, *, may_register: bool = True
+    ) -> str | None:
+        """The query to run: the one sent, or the one its hash names. Only a signed-in
+        user may register one (`may_register`): nobody else can evict the cache."""
         persisted = (extensions or {}).get("persistedQuery")
         if persisted is None:
             return query
@@ -49,7 +52,7 @@ class PersistedQueries:
             return known
         if hashlib.sha256(query.encode()).hexdigest() != digest:
             raise BadUserInput("provided sha does not match query")
-        if len(query) <= MAX_REMEMBERED_LENGTH:
+        if may_register and len(query) <= MAX_REMEMBERED_LENGTH:
             self._queries[digest] = query
             self._queries.move_to_end(digest)
             while len(self._queries) > self._capacity:

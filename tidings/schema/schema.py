@@ -1,5 +1,6 @@
 """The assembled schema: root types and the extensions every operation runs through."""
 
+import re
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any, cast
@@ -13,11 +14,12 @@ from strawberry.types import ExecutionContext, ExecutionResult, Info
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from tidings.feed.errors import TidingsError
+from tidings.feed.errors import BadUserInput, TidingsError
 from tidings.feed.read_model import PostView
 from tidings.resolvers import mutations, queries, subscriptions
 from tidings.resolvers.context import Context
 from tidings.resolvers.page_builder import BatchStep, PageBuilder, PageFacts
+from tidings.schema.budget import QueryBudget
 from tidings.schema.errors import assign_code
 from tidings.schema.limits import CostModel, limit_extensions
 from tidings.schema.persisted import PersistedQueries
@@ -69,10 +71,9 @@ class Query:
         facts = await page_facts(info, (), found)
         return [None if post is None else Post.of(post, facts) for post in found]
 
-    @strawberry.field
+    @strawberry.field(description="Any well-formed id: a user nobody has seen looks the same.")
     async def user(self, info: Info[Context, None], id: strawberry.ID) -> User | None:
-        user_id = await queries.user(info.context, id)
-        return None if user_id is None else User(id=strawberry.ID(user_id))
+        return User(id=strawberry.ID(await queries.user(info.context, id)))
 
 
 @strawberry.type
@@ -120,15 +121,12 @@ class Mutation:
         return User(id=strawberry.ID(await mutations.unmute_user(info.context, user_id)))
 
 
-class SubscriptionOverHttp(InvalidOperationTypeError):
-    def __init__(self) -> None:
-        super().__init__(OperationType.SUBSCRIPTION)
+_SUGGESTION = re.compile(r" Did you mean [^?]*\?")
 
-    def as_http_error_reason(self, method: str) -> str:
-        return (
-            f"A subscription cannot run over HTTP {method}: open a WebSocket to /graphql "
-            "with the graphql-transport-ws protocol."
-        )
+SUBSCRIPTION_OVER_HTTP = (
+    "A subscription cannot run over HTTP: open a WebSocket to /graphql "
+    "with the graphql-transport-ws protocol."
+)
 
 
 class TidingsSchema(strawberry.Schema):
@@ -137,6 +135,8 @@ class TidingsSchema(strawberry.Schema):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.post_page = PageBuilder(post_steps)
+        # Validation messages name similar fields only where the schema is public.
+        self.suggests_fields = True
         self.cost_model = CostModel()
         # Errors answered, by code, for the process's metrics.
         self.codes: Counter[str] = Counter()
@@ -158,12 +158,11 @@ class TidingsSchema(strawberry.Schema):
         its resolver, a stream, would fail as INTERNAL.
         """
         allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES)
+        signed_in = getattr(context_value, "viewer_id", None) is not None
         try:
-            query = self.persisted.resolve(query, operation_extensions)
+            query = self.persisted.resolve(query, operation_extensions, may_register=signed_in)
         except TidingsError as refused:
-            error = GraphQLError(refused.message, original_error=refused)
-            self.process_errors([error])
-            return PreExecutionError(data=None, errors=[error])
+            return self._refused(refused)
         try:
             return await super().execute(
                 query,
@@ -176,8 +175,16 @@ class TidingsSchema(strawberry.Schema):
             )
         except InvalidOperationTypeError as error:
             if error.operation_type is OperationType.SUBSCRIPTION:
-                raise SubscriptionOverHttp from None
+                # A GraphQL error in the negotiated media type, not text/plain:
+                # clients parse JSON.
+                return self._refused(BadUserInput(SUBSCRIPTION_OVER_HTTP))
             raise
+
+    def _refused(self, refused: TidingsError) -> PreExecutionError:
+        """A request refused before it ran, answered as a request error with its code."""
+        error = GraphQLError(refused.message, original_error=refused)
+        self.process_errors([error])
+        return PreExecutionError(data=None, errors=[error])
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -185,6 +192,10 @@ class TidingsSchema(strawberry.Schema):
         # Every path (parse, validation, execution, subscriptions) passes here
         # before a result is sent, which an extension's hooks do not all see.
         for error in errors:
+            if not self.suggests_fields:
+                # "Did you mean 'friendRequests'?" would list the schema piece by
+                # piece where introspection is off.
+                error.message = _SUGGESTION.sub("", error.message)
             assign_code(error)
             self.codes[(error.extensions or {}).get("code", "INTERNAL")] += 1
 
@@ -205,6 +216,7 @@ def build_schema(
     max_cost: int = 5_000,
     introspection: bool = True,
     post_steps: Sequence[BatchStep[Any, Any]] = POST_STEPS,
+    budget: QueryBudget | None = None,
 ) -> TidingsSchema:
     # Filled from the schema once it is built: the limits read which fields are lists.
     cost_model = CostModel()
@@ -215,6 +227,7 @@ def build_schema(
         max_cost=max_cost,
         introspection=introspection,
         model=cost_model,
+        budget=budget,
     )
     schema = TidingsSchema(
         query=Query,
@@ -230,4 +243,5 @@ def build_schema(
     )
     cost_model.learn(schema._schema)
     schema.cost_model = cost_model
+    schema.suggests_fields = introspection
     return schema
