@@ -28,15 +28,16 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from tidings_tools import devstack, neo4j
+from tidings_tools.bench import Parts, latency_summary
+from tidings_tools.seed import SeedPlan, seed
+
 from tidings.app.settings import Settings
 from tidings.app.stores import open_stores
 from tidings.feed.queue import FanoutJob, JobKind
 from tidings.stores import cypher
 from tidings.stores.graph import RelationList
 from tidings.stores.neo4j_graph import Neo4jGraph
-from tidings_tools import devstack, neo4j
-from tidings_tools.bench import Parts, latency_summary
-from tidings_tools.seed import SeedPlan, seed
 
 SECRET = "bench-secret-0123456789-0123456789-0123456789"
 CELEBRITY = "uceleb0"
@@ -227,7 +228,7 @@ async def main() -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="tidings-graphs-") as scratch:
         root = Path(scratch)
-        redis_port, mongo_port, bolt_port = (devstack.free_port() for _ in range(3))
+        redis_port, mongo_port, bolt_port = devstack.free_ports(3)
         servers = [
             devstack.start_redis(root / "redis", redis_port, root / "redis.log"),
             devstack.start_secantus(root / "mongo", mongo_port, root / "mongo.log"),

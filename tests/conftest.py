@@ -59,7 +59,7 @@ def mongo_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 def redis_cluster_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """A real 3-primary Redis Cluster; tests reach it through its first node."""
     root: Path = tmp_path_factory.mktemp("redis-cluster")
-    ports = [devstack.free_port() for _ in range(3)]
+    ports = devstack.free_ports(3)
     nodes = start_redis_cluster(root / "data", ports, root)
     yield ports[0]
     for node in nodes:

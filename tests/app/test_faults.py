@@ -57,7 +57,7 @@ class Servers:
 
 @pytest.fixture
 def servers(tmp_path: Path) -> Iterator[Servers]:
-    redis_port, graph_port, mongo_port = (devstack.free_port() for _ in range(3))
+    redis_port, graph_port, mongo_port = devstack.free_ports(3)
     started = Servers(
         devstack.start_redis(tmp_path / "redis", redis_port, tmp_path / "redis.log"),
         redis_port,

@@ -4,7 +4,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from tidings_tools.devstack import ChildProcess, accepts_connections, free_port, redis_argv
+from tidings_tools.devstack import ChildProcess, accepts_connections, free_ports, redis_argv
 
 
 def start_redis_cluster(data_dir: Path, ports: Sequence[int], log_dir: Path) -> list[ChildProcess]:
@@ -16,7 +16,7 @@ def start_redis_cluster(data_dir: Path, ports: Sequence[int], log_dir: Path) -> 
     import redis  # the synchronous client: this runs before any event loop
 
     nodes = []
-    bus_ports = {port: free_port() for port in ports}
+    bus_ports = dict(zip(ports, free_ports(len(ports), besides=ports), strict=True))
     for port in ports:
         node_dir = data_dir / str(port)
         node_dir.mkdir(parents=True, exist_ok=True)

@@ -32,9 +32,22 @@ def environment_for(settings: Settings | None = None) -> dict[str, str]:
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    [port] = free_ports(1)
+    return port
+
+
+def free_ports(count: int, *, besides: Sequence[int] = ()) -> list[int]:
+    """`count` distinct loopback ports free now, none of them in `besides`: each
+    probe stays bound until all are chosen, so none is handed out twice."""
+    with contextlib.ExitStack() as held:
+        ports: list[int] = []
+        while len(ports) < count:
+            probe = held.enter_context(socket.socket())
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+            if port not in besides:
+                ports.append(port)
+        return ports
 
 
 def free_ports_in_a_row(count: int) -> int:

@@ -31,6 +31,7 @@ from tidings_tools.devstack import (
     accepts_connections,
     environment_for,
     free_port,
+    free_ports,
 )
 
 
@@ -455,7 +456,7 @@ class Bench:
         results: dict[str, Any] = {"readers": len(readers), "posts": posts, "primaries": 3}
         await build(own.timelines)
         results["single_server_per_s"] = await rate(own.timelines, one_call_per_reader=False)
-        ports = [free_port() for _ in range(3)]
+        ports = free_ports(3)
         root = self.logs / f"cluster{self.run}"
         nodes = await asyncio.to_thread(start_redis_cluster, root, ports, root)
         try:
