@@ -16,6 +16,7 @@ from websockets.exceptions import InvalidStatus
 from tests.app.conftest import Api, token
 from tests.app.live_server import served, socket
 from tests.app.scenario import befriend, post
+from tests.spies import record_calls
 from tidings.app.settings import Settings
 from tidings.app.stores import Stores
 from tidings.feed.ties import TieCache
@@ -197,19 +198,7 @@ async def test_field_suggestions_do_not_list_the_schema_without_introspection(
 @pytest.fixture
 def store_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The post-store and tie lookups made, by name, in order."""
-    made: list[str] = []
-    for owner, name in ((PostStore, "get_many"), (TieCache, "ties")):
-        real = getattr(owner, name)
-
-        def spy(real: Any = real, name: str = name) -> Any:
-            async def counted(self: object, *args: Any, **kwargs: Any) -> Any:
-                made.append(name)
-                return await real(self, *args, **kwargs)
-
-            return counted
-
-        monkeypatch.setattr(owner, name, spy())
-    return made
+    return record_calls(monkeypatch, (PostStore, "get_many"), (TieCache, "ties"))
 
 
 async def test_a_hidden_post_and_a_missing_id_cost_the_same_store_calls(

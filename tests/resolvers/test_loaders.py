@@ -2,10 +2,10 @@
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
+from tests.spies import record_calls
 from tidings.app.stores import Stores
 from tidings.feed.post_cache import PostCache
 from tidings.feed.ties import TieCache
@@ -22,19 +22,7 @@ def post(post_id: int, author: str) -> PostDocument:
 @pytest.fixture
 def queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The name of every PostStore query made, in order."""
-    made: list[str] = []
-    for name in ("get_many", "recent_by_authors"):
-        real = getattr(PostStore, name)
-
-        def spy(real: Any = real, name: str = name) -> Any:
-            async def counted(self: PostStore, *args: Any, **kwargs: Any) -> Any:
-                made.append(name)
-                return await real(self, *args, **kwargs)
-
-            return counted
-
-        monkeypatch.setattr(PostStore, name, spy())
-    return made
+    return record_calls(monkeypatch, (PostStore, "get_many"), (PostStore, "recent_by_authors"))
 
 
 async def test_concurrent_lookups_by_id_are_one_query_in_the_order_asked(
