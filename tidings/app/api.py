@@ -98,7 +98,8 @@ async def api_process(
             capacity=settings.live_buffer,
             presence_seconds=settings.live_presence_seconds,
         )
-        posting.on_deleted = hub.announce_deleted
+        likes = components.likes(stores, settings, keys)
+        posting.on_deleted += [hub.announce_deleted, likes.forget_post]
         live = LiveTimeline(
             home, celebrities, hub, celebrity_refresh_seconds=settings.celebrity_cache_seconds
         )
@@ -195,6 +196,7 @@ async def api_process(
                 posting=posting,
                 friendships=friendships,
                 people=people,
+                likes=likes,
                 cursors=cursors,
                 reads=ReadSources(stores.posts, stores.graph, ties, post_cache),
             ),

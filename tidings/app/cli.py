@@ -67,6 +67,18 @@ async def dead_letters(settings: Settings, replay: list[str], replay_all: bool) 
         await redis.aclose()
 
 
+async def recount(settings: Settings) -> int:
+    """Recomputes stored like counts from the likes themselves; reports any drift."""
+    from tidings.app.stores import open_stores
+
+    async with open_stores(settings) as stores:
+        drifted = await stores.likes.recount()
+    for post_id, (stored, actual) in sorted(drifted.items()):
+        print(f"post {post_id}: likeCount was {stored}, is {actual}")
+    print(f"{len(drifted)} like counts repaired" if drifted else "no drift: every count was right")
+    return 0
+
+
 def run_probe(settings: Settings, url: str | None) -> int:
     """For container health checks: 0 if the URL (our /readyz) answers 200."""
     import urllib.request
@@ -92,6 +104,9 @@ def parser(tooling: ModuleType | None = None) -> argparse.ArgumentParser:
         help="API processes on the one port, one per core (TIDINGS_API_WORKERS, default 1)",
     )
     commands.add_parser("worker", help="run a fan-out worker")
+    commands.add_parser(
+        "recount", help="recompute stored like counts from the likes, and report any drift"
+    )
     dead = commands.add_parser(
         "dead-letters", help="list fan-out messages that kept failing, or replay them"
     )
@@ -140,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         return serve_api(settings)
     if args.command == "dead-letters":
         return asyncio.run(dead_letters(settings, args.replay, args.replay_all))
+    if args.command == "recount":
+        return asyncio.run(recount(settings))
     from tidings.app.worker import main as worker_main
 
     asyncio.run(worker_main(settings))

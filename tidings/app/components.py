@@ -9,6 +9,7 @@ from tidings.feed.friends import Friendships
 from tidings.feed.home import HomeTimeline
 from tidings.feed.ids import NODES, PostIdGenerator
 from tidings.feed.keys import Keys
+from tidings.feed.likes import Likes
 from tidings.feed.people import People
 from tidings.feed.posts import PostService
 from tidings.feed.queue import FanoutQueue
@@ -122,4 +123,13 @@ def friendships(
         backfill_posts=settings.backfill_posts,
         timeline_max=settings.timeline_max,
         people=people,
+    )
+
+
+def likes(stores: Stores, settings: Settings, keys: Keys) -> Likes:
+    return Likes(
+        stores.likes,
+        RateLimiter(
+            stores.redis, keys, "likes", settings.like_rate, settings.like_rate_window_seconds
+        ),
     )

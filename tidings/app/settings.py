@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     friend_rate_window_seconds: int = Field(default=3_600, gt=0)
     block_rate: int = Field(default=60, gt=0)  # block, unblock, mute, unmute
     block_rate_window_seconds: int = Field(default=3_600, gt=0)
+    like_rate: int = Field(default=300, gt=0)  # likePost and unlikePost
+    like_rate_window_seconds: int = Field(default=300, gt=0)
     delete_rate: int = Field(default=60, gt=0)
     delete_rate_window_seconds: int = Field(default=3_600, gt=0)
     # Friend requests one user may have waiting for an answer.

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from tidings.app.settings import Settings
 from tidings.stores.breaker import Breaker
 from tidings.stores.graph import FriendGraph
+from tidings.stores.likes import LikeStore
 from tidings.stores.posts import PostStore
 from tidings.stores.redis import connect_redis
 
@@ -26,6 +27,7 @@ class Stores:
     redis: "Redis"
     mongo: AsyncMongoClient[dict[str, Any]]
     posts: PostStore
+    likes: LikeStore
     graph: FriendGraph
     # One per store, for metrics: their states and how often they failed fast.
     breakers: tuple[Breaker, ...] = ()
@@ -95,7 +97,10 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
     try:
         database = mongo[mongo_database_name(settings.mongo_uri, settings.namespace)]
         posts = PostStore(database, breakers[1], bulk_deadline=bulk)
-        yield Stores(redis=redis, mongo=mongo, posts=posts, graph=graph, breakers=breakers)
+        likes = LikeStore(database, breakers[1])
+        yield Stores(
+            redis=redis, mongo=mongo, posts=posts, likes=likes, graph=graph, breakers=breakers
+        )
     finally:
         await graph.close()
         await mongo.close()
@@ -105,4 +110,5 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
 async def prepare_schemas(stores: Stores, settings: Settings) -> None:
     """Indexes and constraints the API and the workers rely on; idempotent."""
     await stores.posts.ensure_indexes(settings.retention_days)
+    await stores.likes.ensure_indexes()
     await stores.graph.ensure_schema()

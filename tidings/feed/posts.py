@@ -9,6 +9,7 @@ from tidings.feed.errors import BadUserInput, NotFound
 from tidings.feed.ids import PostIdGenerator, post_id_time
 from tidings.feed.queue import FanoutQueue, JobKind
 from tidings.feed.rate_limit import RateLimiter
+from tidings.feed.visibility import NO_SUCH_POST
 from tidings.stores.breaker import StoreUnavailable
 from tidings.stores.posts import PostDocument, PostIdTaken, PostStore
 
@@ -66,10 +67,6 @@ def validate_post(body: str, client: str | None) -> tuple[str, str | None]:
     return body, client
 
 
-async def _nothing(_post_id: int) -> None:
-    return None
-
-
 class PostService:
     def __init__(
         self,
@@ -88,8 +85,9 @@ class PostService:
         self._deleting = deleting
         self._fanout_deadline = fanout_deadline
         self.created = 0
-        # Tells every process's post cache; set where the process is built.
-        self.on_deleted: Callable[[int], Awaitable[None]] = _nothing
+        # What else goes with a post (every process's cached copy, its likes): set
+        # where the process is built.
+        self.on_deleted: list[Callable[[int], Awaitable[None]]] = []
 
     async def create(
         self,
@@ -138,8 +136,9 @@ class PostService:
         await self._deleting.take(author_id)
         if not await self._store.delete(post_id, author_id):
             # Someone else's post answers as a missing one: no existence oracle.
-            raise NotFound("There is no post with this id.")
+            raise NotFound(NO_SUCH_POST)
         # Reads skip it once it is gone from MongoDB and from every post cache;
         # the queued job drops the stale ids from stored timelines.
-        await self.on_deleted(post_id)
+        for forget in self.on_deleted:
+            await forget(post_id)
         await self._queue.enqueue(post_id, author_id, JobKind.DELETE)

@@ -7,6 +7,7 @@ they are still shown.
 
 from collections.abc import Sequence
 
+from tidings.feed.errors import NotFound
 from tidings.feed.lookup import ReadLookup
 from tidings.feed.read_model import PostView
 from tidings.stores.graph import Relation
@@ -70,3 +71,15 @@ async def readable_posts(
         # Nothing to check, and the same round trip as a check: about the viewer.
         await lookup.relations(viewer_id, [viewer_id])
     return await visible(viewer_id, posts, lookup, timeline=False)
+
+
+# What a missing post answers, and so what a hidden one does too.
+NO_SUCH_POST = "There is no post with this id."
+
+
+async def readable_post(viewer_id: str, post_id: int, lookup: ReadLookup) -> PostView:
+    """The post, if the viewer may read it; NOT_FOUND, as for a missing one, if not."""
+    [found] = await readable_posts(viewer_id, [post_id], lookup)
+    if found is None:
+        raise NotFound(NO_SUCH_POST)
+    return found

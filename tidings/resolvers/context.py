@@ -11,6 +11,7 @@ from tidings.feed.cursor import CursorCodec
 from tidings.feed.errors import Unauthenticated
 from tidings.feed.friends import Friendships
 from tidings.feed.home import HomeTimeline
+from tidings.feed.likes import Likes
 from tidings.feed.live_timeline import LiveTimeline
 from tidings.feed.people import People
 from tidings.feed.posts import PostService
@@ -33,6 +34,7 @@ class Backends:
     posting: PostService
     friendships: Friendships
     people: People
+    likes: Likes
     cursors: CursorCodec
     # Behind the request's core loaders.
     reads: ReadSources

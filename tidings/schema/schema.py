@@ -16,7 +16,7 @@ from strawberry.types.graphql import OperationType
 
 from tidings.feed.errors import BadUserInput, TidingsError
 from tidings.feed.read_model import PostView
-from tidings.resolvers import mutations, queries, subscriptions
+from tidings.resolvers import likes, mutations, queries, subscriptions
 from tidings.resolvers.context import Context
 from tidings.resolvers.page_builder import BatchStep, PageBuilder, PageFacts
 from tidings.schema.budget import QueryBudget
@@ -86,6 +86,16 @@ class Mutation:
             info.context, input.body, input.client, input.idempotency_key
         )
         return CreatePostPayload(post=Post.of(post, await page_facts(info, ("post",), [post])))
+
+    @strawberry.mutation(description="Likes a post the viewer can see; liking twice is one like.")
+    async def like_post(self, info: Info[Context, None], post_id: strawberry.ID) -> Post:
+        post = await likes.like_post(info.context, post_id)
+        return Post.of(post, await page_facts(info, (), [post]))
+
+    @strawberry.mutation(description="Takes the viewer's like back; idempotent.")
+    async def unlike_post(self, info: Info[Context, None], post_id: strawberry.ID) -> Post:
+        post = await likes.unlike_post(info.context, post_id)
+        return Post.of(post, await page_facts(info, (), [post]))
 
     @strawberry.mutation(
         description="Sends a friend request, or accepts theirs: friends once both asked."

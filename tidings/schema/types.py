@@ -8,9 +8,10 @@ import strawberry
 from strawberry.types import Info
 
 from tidings.feed.read_model import PostView
-from tidings.resolvers import queries
+from tidings.resolvers import likes, queries
 from tidings.resolvers.context import Context
 from tidings.resolvers.friend_counts import AUTHOR_FRIEND_COUNTS, friend_count
+from tidings.resolvers.likes import LIKE_COUNTS, VIEWER_LIKES
 from tidings.resolvers.page_builder import NO_FACTS, PageFacts
 from tidings.resolvers.pages import Page
 from tidings.stores.graph import Relation, RelationList
@@ -169,6 +170,29 @@ class Post:
     author: User
     # What the page's batch steps loaded, for the fields of features to read.
     facts: strawberry.Private[PageFacts] = NO_FACTS
+
+    @strawberry.field(description="How many people like the post.")
+    def like_count(self, info: Info[Context, None]) -> int:
+        known = self.facts.get(LIKE_COUNTS, int(self.id))
+        if known is not None:
+            return known
+        return cast(int, likes.like_count(info.context, int(self.id)))
+
+    @strawberry.field(description="Whether the viewer likes the post.")
+    def viewer_has_liked(self, info: Info[Context, None]) -> bool:
+        known = self.facts.get(VIEWER_LIKES, int(self.id))
+        if known is not None:
+            return known
+        return cast(bool, likes.viewer_has_liked(info.context, int(self.id)))
+
+    @strawberry.field(description="Who likes the post, newest first.")
+    async def likers(
+        self, info: Info[Context, None], first: int = 20, after: str | None = None
+    ) -> "UserConnection":
+        page = await likes.likers(info.context, int(self.id), first, after)
+        connection = UserConnection.of(page)
+        assert connection is not None  # a page, never None
+        return connection
 
     @classmethod
     def of(cls, post: PostView, facts: PageFacts = NO_FACTS) -> "Post":

@@ -16,7 +16,7 @@ from tidings_tools.stack import (
 )
 
 # Commands that talk to the stores `make run` started, wherever their ports are.
-_ON_THE_STACK = {"seed", "bench", "dead-letters"}
+_ON_THE_STACK = {"seed", "bench", "dead-letters", "recount"}
 # ... and those that sign tokens as it does. (The API and the worker take only
 # what their environment says.)
 _BESIDE_THE_STACK = _ON_THE_STACK | {"token"}
