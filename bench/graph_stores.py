@@ -28,16 +28,15 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from tidings_tools import devstack, neo4j
-from tidings_tools.bench import Parts, latency_summary
-from tidings_tools.seed import SeedPlan, seed
-
 from tidings.app.settings import Settings
 from tidings.app.stores import open_stores
 from tidings.feed.queue import FanoutJob, JobKind
 from tidings.stores import cypher
 from tidings.stores.graph import RelationList
 from tidings.stores.neo4j_graph import Neo4jGraph
+from tidings_tools import devstack, neo4j
+from tidings_tools.bench import Parts, latency_summary
+from tidings_tools.seed import SeedPlan, seed
 
 SECRET = "bench-secret-0123456789-0123456789-0123456789"
 CELEBRITY = "uceleb0"

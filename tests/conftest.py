@@ -13,8 +13,6 @@ from typing import Any, NamedTuple
 
 import pytest
 from pymongo import AsyncMongoClient
-from tidings_tools import devstack, neo4j
-from tidings_tools.cluster import start_redis_cluster
 
 from tests.graphs import require_neo4j
 from tests.ranking_service import ranking_service  # noqa: F401  (a fixture)
@@ -33,6 +31,8 @@ from tidings.feed.queue import FanoutQueue
 from tidings.feed.ties import TieCache
 from tidings.feed.timeline import TimelineStore
 from tidings.stores.redis import connect_redis
+from tidings_tools import devstack, neo4j
+from tidings_tools.cluster import start_redis_cluster
 
 JWT_SECRET = "test-secret-with-enough-entropy-for-hs256-0123456789"
 

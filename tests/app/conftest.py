@@ -8,7 +8,6 @@ from typing import Any
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from tidings_tools.client import GraphQLClient
 
 from tests.conftest import JWT_SECRET, drop_namespace
 from tidings.app import components
@@ -22,6 +21,7 @@ from tidings.feed.queue import FanoutQueue
 from tidings.feed.timeline import TimelineStore
 from tidings.resolvers.page_builder import BatchStep
 from tidings.schema.post_features import POST_STEPS
+from tidings_tools.client import GraphQLClient
 
 
 @dataclass

@@ -8,14 +8,13 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from tidings_tools.devstack import TIDINGS
-
 from tests.app.processes import REPO, environment, worker_process
 from tests.app.scenario import active_readers, holding, queue_drained
 from tests.conftest import Pipeline, eventually
 from tidings.app.settings import Settings
 from tidings.app.worker import run_worker
 from tidings.stores.posts import FANOUT_DUE
+from tidings_tools.devstack import TIDINGS
 
 
 @contextlib.asynccontextmanager

@@ -20,8 +20,6 @@ from typing import Any
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from tidings_tools import devstack
-from tidings_tools.client import GraphQLClient
 
 from tests.conftest import JWT_SECRET, eventually
 from tidings.app import components
@@ -31,6 +29,8 @@ from tidings.app.stores import open_stores
 from tidings.app.worker import run_worker
 from tidings.feed.keys import Keys
 from tidings.stores.redis import connect_redis
+from tidings_tools import devstack
+from tidings_tools.client import GraphQLClient
 
 DEADLINE = 1.0
 # What a read may take while a store is down: its deadline, with room for a noisy

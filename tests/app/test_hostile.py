@@ -19,7 +19,6 @@ import jwt
 import pytest
 import websockets
 from graphql import OperationDefinitionNode, parse
-from tidings_tools.bench import costly_query, fragment_bomb
 
 from tests.app.conftest import Api, token
 from tests.app.live_server import GraphQLSocket, served, socket
@@ -29,6 +28,7 @@ from tidings.app.admission import LoadGate
 from tidings.app.settings import Settings
 from tidings.schema.limits import DocumentMeasurer
 from tidings.schema.schema import build_schema
+from tidings_tools.bench import costly_query, fragment_bomb
 
 SUBSCRIBE = "subscription { timelinePost { id } }"
 

@@ -17,7 +17,6 @@ from graphql import (
     visit,
 )
 from strawberry.extensions import AddValidationRules
-from tidings_tools.bench import fragment_bomb
 
 from tidings.schema.limits import (
     DEFAULT_PAGE,
@@ -28,6 +27,7 @@ from tidings.schema.limits import (
     limit_extensions,
 )
 from tidings.schema.schema import build_schema
+from tidings_tools.bench import fragment_bomb
 
 SCHEMA = build_schema()
 MODEL = SCHEMA.cost_model

@@ -5,11 +5,11 @@ import math
 from pathlib import Path
 
 import pytest
-from tidings_tools.bench import TINY, run_bench
 
 from tests.app.processes import api_process, worker_process
 from tests.conftest import JWT_SECRET, drop_namespace
 from tidings.app.settings import Settings
+from tidings_tools.bench import TINY, run_bench
 
 
 @pytest.mark.slow
