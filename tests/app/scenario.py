@@ -41,6 +41,14 @@ async def befriend(api: Api, user: str, *others: str) -> None:
         await api.data(other, ADD, {"id": user})
 
 
+async def have_read(api: Api, readers: list[str], post_id: str) -> None:
+    """Each reader has seen the post (as people do before they like it): their ties
+    are cached, and the burst below is of likes, not of first reads."""
+    for reader in readers:
+        seen = await api.data(reader, "query($id: ID!) { post(id: $id) { id } }", {"id": post_id})
+        assert seen["post"] == {"id": post_id}
+
+
 async def timeline_ids(api: Api, user: str, first: int = 100) -> list[str]:
     data = await api.data(user, TIMELINE, {"first": first})
     return [edge["node"]["id"] for edge in data["timeline"]["edges"]]

@@ -182,6 +182,20 @@ class GraphContract:
         assert await graph.relations("alice", ["bob"]) == [Relation()]  # not friends again
         assert await ask(graph, "bob", "alice") is RequestOutcome.SENT
 
+    async def test_blocks_are_found_either_way(self, graph: FriendGraph) -> None:
+        await graph.ensure_users(["ann", "bob", "cy", "dee"])
+        await graph.block("ann", "bob", now_ms=1)
+        await graph.block("cy", "ann", now_ms=2)
+        assert await graph.blocked_either_way("ann", ["bob", "cy", "dee", "nobody"]) == {
+            "bob",
+            "cy",
+        }
+        assert await graph.blocked_either_way("bob", ["ann", "cy"]) == {"ann"}
+        assert await graph.blocked_either_way("dee", ["ann"]) == set()
+        assert await graph.blocked_either_way("ann", []) == set()
+        await graph.unblock("ann", "bob")
+        assert await graph.blocked_either_way("ann", ["bob", "cy"]) == {"cy"}
+
     async def test_mutes_keep_the_friendship_and_leave_the_readers(
         self, graph: FriendGraph
     ) -> None:

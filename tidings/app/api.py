@@ -99,7 +99,12 @@ async def api_process(
             presence_seconds=settings.live_presence_seconds,
         )
         likes = components.likes(stores, settings, keys)
-        posting.on_deleted += [hub.announce_deleted, likes.forget_post]
+        comments = await with_retries(
+            "comment id lease",
+            lambda: components.comments(stores, settings, keys),
+            give_up_after=settings.startup_seconds,
+        )
+        posting.on_deleted += [hub.announce_deleted, likes.forget_post, comments.forget_post]
         live = LiveTimeline(
             home, celebrities, hub, celebrity_refresh_seconds=settings.celebrity_cache_seconds
         )
@@ -197,6 +202,7 @@ async def api_process(
                 friendships=friendships,
                 people=people,
                 likes=likes,
+                comments=comments,
                 cursors=cursors,
                 reads=ReadSources(stores.posts, stores.graph, ties, post_cache),
             ),

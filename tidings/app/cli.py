@@ -68,14 +68,20 @@ async def dead_letters(settings: Settings, replay: list[str], replay_all: bool) 
 
 
 async def recount(settings: Settings) -> int:
-    """Recomputes stored like counts from the likes themselves; reports any drift."""
+    """Recomputes stored counts from the likes and comments; reports any drift."""
     from tidings.app.stores import open_stores
 
     async with open_stores(settings) as stores:
-        drifted = await stores.likes.recount()
-    for post_id, (stored, actual) in sorted(drifted.items()):
-        print(f"post {post_id}: likeCount was {stored}, is {actual}")
-    print(f"{len(drifted)} like counts repaired" if drifted else "no drift: every count was right")
+        drifted = {
+            "likeCount": await stores.likes.recount(),
+            "commentCount": await stores.comments.recount(),
+        }
+    repaired = 0
+    for field, posts in drifted.items():
+        for post_id, (stored, actual) in sorted(posts.items()):
+            print(f"post {post_id}: {field} was {stored}, is {actual}")
+            repaired += 1
+    print(f"{repaired} counts repaired" if repaired else "no drift: every count was right")
     return 0
 
 
@@ -105,7 +111,7 @@ def parser(tooling: ModuleType | None = None) -> argparse.ArgumentParser:
     )
     commands.add_parser("worker", help="run a fan-out worker")
     commands.add_parser(
-        "recount", help="recompute stored like counts from the likes, and report any drift"
+        "recount", help="recompute stored like and comment counts, and report any drift"
     )
     dead = commands.add_parser(
         "dead-letters", help="list fan-out messages that kept failing, or replay them"

@@ -5,6 +5,7 @@ from datetime import timedelta
 from tidings.app.settings import Settings
 from tidings.app.stores import Stores
 from tidings.feed.celebrities import Celebrities
+from tidings.feed.comments import Comments
 from tidings.feed.friends import Friendships
 from tidings.feed.home import HomeTimeline
 from tidings.feed.ids import NODES, PostIdGenerator
@@ -131,5 +132,21 @@ def likes(stores: Stores, settings: Settings, keys: Keys) -> Likes:
         stores.likes,
         RateLimiter(
             stores.redis, keys, "likes", settings.like_rate, settings.like_rate_window_seconds
+        ),
+    )
+
+
+async def comments(stores: Stores, settings: Settings, keys: Keys) -> Comments:
+    return Comments(
+        stores.comments,
+        stores.graph,
+        # Comment ids are time-ordered like post ids, from a node of their own.
+        PostIdGenerator(await lease_id_node(stores, keys)),
+        RateLimiter(
+            stores.redis,
+            keys,
+            "comments",
+            settings.comment_rate,
+            settings.comment_rate_window_seconds,
         ),
     )

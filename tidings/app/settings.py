@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     block_rate_window_seconds: int = Field(default=3_600, gt=0)
     like_rate: int = Field(default=300, gt=0)  # likePost and unlikePost
     like_rate_window_seconds: int = Field(default=300, gt=0)
+    comment_rate: int = Field(default=60, gt=0)  # addComment and deleteComment
+    comment_rate_window_seconds: int = Field(default=300, gt=0)
     delete_rate: int = Field(default=60, gt=0)
     delete_rate_window_seconds: int = Field(default=3_600, gt=0)
     # Friend requests one user may have waiting for an answer.

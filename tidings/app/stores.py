@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from tidings.app.settings import Settings
 from tidings.stores.breaker import Breaker
+from tidings.stores.comments import CommentStore
 from tidings.stores.graph import FriendGraph
 from tidings.stores.likes import LikeStore
 from tidings.stores.posts import PostStore
@@ -28,6 +29,7 @@ class Stores:
     mongo: AsyncMongoClient[dict[str, Any]]
     posts: PostStore
     likes: LikeStore
+    comments: CommentStore
     graph: FriendGraph
     # One per store, for metrics: their states and how often they failed fast.
     breakers: tuple[Breaker, ...] = ()
@@ -97,9 +99,14 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
     try:
         database = mongo[mongo_database_name(settings.mongo_uri, settings.namespace)]
         posts = PostStore(database, breakers[1], bulk_deadline=bulk)
-        likes = LikeStore(database, breakers[1])
         yield Stores(
-            redis=redis, mongo=mongo, posts=posts, likes=likes, graph=graph, breakers=breakers
+            redis=redis,
+            mongo=mongo,
+            posts=posts,
+            likes=LikeStore(database, breakers[1]),
+            comments=CommentStore(database, breakers[1]),
+            graph=graph,
+            breakers=breakers,
         )
     finally:
         await graph.close()
@@ -111,4 +118,5 @@ async def prepare_schemas(stores: Stores, settings: Settings) -> None:
     """Indexes and constraints the API and the workers rely on; idempotent."""
     await stores.posts.ensure_indexes(settings.retention_days)
     await stores.likes.ensure_indexes()
+    await stores.comments.ensure_indexes()
     await stores.graph.ensure_schema()

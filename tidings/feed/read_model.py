@@ -9,6 +9,7 @@ attached to a post are not part of it: each comes from its feature's batch step.
 from dataclasses import dataclass
 from datetime import datetime
 
+from tidings.stores.comments import CommentDocument
 from tidings.stores.posts import PostDocument
 
 
@@ -23,3 +24,18 @@ class PostView:
     @classmethod
     def of(cls, post: PostDocument) -> "PostView":
         return cls(post.id, post.author_id, post.body, post.created_at, post.client)
+
+
+@dataclass(frozen=True, slots=True)
+class CommentView:
+    """What a reader may see of a comment."""
+
+    id: int
+    post_id: int
+    author_id: str
+    body: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, comment: CommentDocument) -> "CommentView":
+        return cls(comment.id, comment.post_id, comment.author_id, comment.body, comment.created_at)

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from tidings.feed.comments import Comments
 from tidings.feed.cursor import CursorCodec
 from tidings.feed.errors import Unauthenticated
 from tidings.feed.friends import Friendships
@@ -35,6 +36,7 @@ class Backends:
     friendships: Friendships
     people: People
     likes: Likes
+    comments: Comments
     cursors: CursorCodec
     # Behind the request's core loaders.
     reads: ReadSources

@@ -8,8 +8,14 @@ schema fields) and its step to this tuple.
 
 from typing import Any
 
+from tidings.resolvers.comments import COMMENT_COUNTS
 from tidings.resolvers.friend_counts import AUTHOR_FRIEND_COUNTS
 from tidings.resolvers.likes import LIKE_COUNTS, VIEWER_LIKES
 from tidings.resolvers.page_builder import BatchStep
 
-POST_STEPS: tuple[BatchStep[Any, Any], ...] = (AUTHOR_FRIEND_COUNTS, LIKE_COUNTS, VIEWER_LIKES)
+POST_STEPS: tuple[BatchStep[Any, Any], ...] = (
+    AUTHOR_FRIEND_COUNTS,
+    LIKE_COUNTS,
+    VIEWER_LIKES,
+    COMMENT_COUNTS,
+)

@@ -16,7 +16,7 @@ from strawberry.types.graphql import OperationType
 
 from tidings.feed.errors import BadUserInput, TidingsError
 from tidings.feed.read_model import PostView
-from tidings.resolvers import likes, mutations, queries, subscriptions
+from tidings.resolvers import comments, likes, mutations, queries, subscriptions
 from tidings.resolvers.context import Context
 from tidings.resolvers.page_builder import BatchStep, PageBuilder, PageFacts
 from tidings.schema.budget import QueryBudget
@@ -25,8 +25,12 @@ from tidings.schema.limits import CostModel, limit_extensions
 from tidings.schema.persisted import PersistedQueries
 from tidings.schema.post_features import POST_STEPS
 from tidings.schema.types import (
+    AddCommentInput,
+    AddCommentPayload,
+    Comment,
     CreatePostInput,
     CreatePostPayload,
+    DeleteCommentPayload,
     DeletePostPayload,
     Post,
     PostConnection,
@@ -96,6 +100,22 @@ class Mutation:
     async def unlike_post(self, info: Info[Context, None], post_id: strawberry.ID) -> Post:
         post = await likes.unlike_post(info.context, post_id)
         return Post.of(post, await page_facts(info, (), [post]))
+
+    @strawberry.mutation(description="Comments on a post the viewer can see.")
+    async def add_comment(
+        self, info: Info[Context, None], input: AddCommentInput
+    ) -> AddCommentPayload:
+        comment = await comments.add_comment(
+            info.context, input.post_id, input.body, input.idempotency_key
+        )
+        return AddCommentPayload(comment=Comment.of(comment))
+
+    @strawberry.mutation(description="By the comment's author or the post's author.")
+    async def delete_comment(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> DeleteCommentPayload:
+        comment_id = await comments.delete_comment(info.context, id)
+        return DeleteCommentPayload(deleted_comment_id=strawberry.ID(str(comment_id)))
 
     @strawberry.mutation(
         description="Sends a friend request, or accepts theirs: friends once both asked."

@@ -7,8 +7,9 @@ from typing import TypeVar, cast
 import strawberry
 from strawberry.types import Info
 
-from tidings.feed.read_model import PostView
-from tidings.resolvers import likes, queries
+from tidings.feed.read_model import CommentView, PostView
+from tidings.resolvers import comments, likes, queries
+from tidings.resolvers.comments import COMMENT_COUNTS
 from tidings.resolvers.context import Context
 from tidings.resolvers.friend_counts import AUTHOR_FRIEND_COUNTS, friend_count
 from tidings.resolvers.likes import LIKE_COUNTS, VIEWER_LIKES
@@ -185,6 +186,22 @@ class Post:
             return known
         return cast(bool, likes.viewer_has_liked(info.context, int(self.id)))
 
+    @strawberry.field(description="How many comments the post has (all of them).")
+    def comment_count(self, info: Info[Context, None]) -> int:
+        known = self.facts.get(COMMENT_COUNTS, int(self.id))
+        if known is not None:
+            return known
+        return cast(int, comments.comment_count(info.context, int(self.id)))
+
+    @strawberry.field(
+        description="Oldest first; without those of anyone the viewer blocked or who "
+        "blocked the viewer."
+    )
+    async def comments(
+        self, info: Info[Context, None], first: int = 20, after: str | None = None
+    ) -> "CommentConnection":
+        return CommentConnection.of(await comments.thread(info.context, int(self.id), first, after))
+
     @strawberry.field(description="Who likes the post, newest first.")
     async def likers(
         self, info: Info[Context, None], first: int = 20, after: str | None = None
@@ -225,6 +242,76 @@ class PostConnection:
             ],
             page_info=PageInfo.of(page),
         )
+
+
+@strawberry.type
+class Comment:
+    id: strawberry.ID
+    body: str
+    created_at: datetime
+    author: User
+    post_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def post(self, info: Info[Context, None]) -> Post:
+        found = await comments.post_of(info.context, self._view())
+        return Post.of(found)
+
+    def _view(self) -> CommentView:
+        return CommentView(
+            int(self.id), self.post_id, str(self.author.id), self.body, self.created_at
+        )
+
+    @classmethod
+    def of(cls, comment: CommentView) -> "Comment":
+        return cls(
+            id=strawberry.ID(str(comment.id)),
+            body=comment.body,
+            created_at=comment.created_at,
+            author=User(id=strawberry.ID(comment.author_id)),
+            post_id=comment.post_id,
+        )
+
+
+@strawberry.type
+class CommentEdge:
+    cursor: str
+    node: Comment
+
+
+@strawberry.type
+class CommentConnection:
+    edges: list[CommentEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def of(cls, page: Page[CommentView]) -> "CommentConnection":
+        return cls(
+            edges=[
+                CommentEdge(cursor=cursor, node=Comment.of(node)) for cursor, node in page.edges
+            ],
+            page_info=PageInfo.of(page),
+        )
+
+
+@strawberry.input
+class AddCommentInput:
+    post_id: strawberry.ID
+    body: str
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Chosen by the client: a retry with the same key returns the first comment.",
+    )
+
+
+@strawberry.type
+class AddCommentPayload:
+    comment: Comment
+
+
+@strawberry.type
+class DeleteCommentPayload:
+    deleted_comment_id: strawberry.ID
 
 
 @strawberry.input

@@ -151,6 +151,13 @@ OPTIONAL MATCH (o)-[r:REQUESTED]->(v)
 RETURN id, friends, muted, blocked, sent, count(r) AS received
 """
 
+# Either direction: what keeps two people's comments apart.
+BLOCKED_EITHER_WAY = """
+UNWIND $ids AS id
+MATCH (v:User {id: $viewer})-[:BLOCKED]-(o:User {id: id})
+RETURN DISTINCT o.id
+"""
+
 # Newest first, keyset on (at, id): one template per list, as relationship types
 # cannot be parameters.
 _RELATION_PAGE = """

@@ -101,6 +101,13 @@ class CypherGraph(ABC):
         rows = await self._run(_RELATION_PAGES[kind], params, read_only=True)
         return [(int(row[0]), str(row[1])) for row in rows]
 
+    async def blocked_either_way(self, user_id: str, other_ids: Sequence[str]) -> set[str]:
+        if not other_ids:
+            return set()
+        params = {"viewer": user_id, "ids": list(dict.fromkeys(other_ids))}
+        rows = await self._run(cypher.BLOCKED_EITHER_WAY, params, read_only=True)
+        return {str(row[0]) for row in rows}
+
     async def muters(self, author_id: str, limit: int) -> list[str]:
         params = {"id": author_id, "limit": limit}
         rows = await self._run(cypher.MUTERS, params, read_only=True)

@@ -99,6 +99,10 @@ class FriendGraph(Protocol):
         """Up to `limit` users who muted the author."""
         ...
 
+    async def blocked_either_way(self, user_id: str, other_ids: Sequence[str]) -> set[str]:
+        """Those of `other_ids` whom the user blocked or who blocked the user."""
+        ...
+
     async def add_friendship(self, user_id: str, friend_id: str) -> bool:
         """Tools only: befriends both ways without asking; True if they were not friends."""
         ...

@@ -1,0 +1,118 @@
+"""Comments on a post: written by whoever may read the post, under the same text
+rules as a post, and hidden between people who blocked one another."""
+
+from collections.abc import Sequence
+
+from tidings.feed.errors import NotFound
+from tidings.feed.ids import PostIdGenerator, post_id_time
+from tidings.feed.lookup import ReadLookup
+from tidings.feed.paging import check_page_size
+from tidings.feed.posts import validate_idempotency_key, validate_post
+from tidings.feed.rate_limit import RateLimiter
+from tidings.feed.read_model import CommentView
+from tidings.feed.visibility import readable_post
+from tidings.stores.comments import CommentDocument, CommentIdTaken, CommentStore
+from tidings.stores.graph import FriendGraph
+
+# What a missing comment answers, and so what one the viewer may not touch does.
+NO_SUCH_COMMENT = "There is no comment with this id."
+_ID_ATTEMPTS = 5
+# Rounds of reading past comments hidden by blocks, before a page answers short.
+_HIDDEN_ROUNDS = 4
+
+
+class Comments:
+    def __init__(
+        self,
+        store: CommentStore,
+        graph: FriendGraph,
+        ids: PostIdGenerator,
+        limiter: RateLimiter,
+    ) -> None:
+        self._store = store
+        self._graph = graph
+        self._ids = ids
+        self._limiter = limiter
+
+    async def add(
+        self,
+        viewer_id: str,
+        post_id: int,
+        body: str,
+        idempotency_key: str | None,
+        lookup: ReadLookup,
+    ) -> CommentView:
+        """Stores the comment; with a key, a retry returns the first one and stores
+        nothing new (nor counts against the limit)."""
+        await readable_post(viewer_id, post_id, lookup)
+        body, _client = validate_post(body, None)
+        if idempotency_key is not None:
+            validate_idempotency_key(idempotency_key)
+            earlier = await self._store.by_idempotency_key(viewer_id, idempotency_key)
+            if earlier is not None:
+                return CommentView.of(earlier)
+        await self._limiter.take(viewer_id)
+        for _attempt in range(_ID_ATTEMPTS):
+            comment_id = self._ids.next_id()
+            comment = CommentDocument(
+                comment_id, post_id, viewer_id, body, post_id_time(comment_id)
+            )
+            try:
+                return CommentView.of(await self._store.insert(comment, idempotency_key))
+            except CommentIdTaken:
+                continue
+        raise RuntimeError("could not allocate a unique comment id")
+
+    async def delete(self, viewer_id: str, comment_id: int, lookup: ReadLookup) -> None:
+        """By the comment's author, or the post's; anyone else gets what a missing
+        comment gets."""
+        comment = await self._store.get(comment_id)
+        if comment is None:
+            raise NotFound(NO_SUCH_COMMENT)
+        if comment.author_id != viewer_id:
+            [post] = await lookup.stored_posts([comment.post_id])
+            if post is None or post.author_id != viewer_id:
+                raise NotFound(NO_SUCH_COMMENT)
+        await self._limiter.take(viewer_id)
+        await self._store.delete(comment)
+
+    async def thread(
+        self,
+        viewer_id: str,
+        post_id: int,
+        after: int | None,
+        first: int,
+        lookup: ReadLookup,
+    ) -> tuple[list[CommentView], bool, int | None]:
+        """A page of the post's comments, oldest first, without those of anyone the
+        viewer blocked or who blocked the viewer; whether more follow; and the id
+        the next page starts after (the last one this page looked at)."""
+        await readable_post(viewer_id, post_id, lookup)
+        wanted = check_page_size(first) + 1  # one more tells whether a next page exists
+        shown: list[CommentView] = []
+        position = after
+        for _round in range(_HIDDEN_ROUNDS):
+            need = wanted - len(shown)
+            found = await self._store.thread(post_id, position, need)
+            authors = sorted({comment.author_id for comment in found} - {viewer_id})
+            hidden = await self._graph.blocked_either_way(viewer_id, authors)
+            for comment in found:
+                position = comment.id
+                if comment.author_id in hidden:
+                    continue
+                shown.append(CommentView.of(comment))
+                if len(shown) == wanted:
+                    # The next page starts after the last one shown on this one.
+                    return shown[:first], True, shown[first - 1].id
+            if len(found) < need:  # the thread ends here
+                return shown, False, shown[-1].id if shown else position
+        # Many hidden in a row: answer what there is; the cursor goes on from here.
+        return shown, True, position
+
+    async def counts(self, post_ids: Sequence[int]) -> dict[int, int]:
+        """The posts' totals (blocked people's comments included): for a page's posts,
+        which the caller has checked the viewer may read."""
+        return await self._store.counts(post_ids)
+
+    async def forget_post(self, post_id: int) -> None:
+        await self._store.forget_post(post_id)

@@ -1,0 +1,81 @@
+"""Comments: counts on a page in one batch step, threads, adding and deleting."""
+
+from collections.abc import Sequence
+
+from strawberry.dataloader import DataLoader
+
+from tidings.feed.cursor import POST_ID, CursorKind
+from tidings.feed.errors import BadUserInput
+from tidings.feed.ids import parse_post_id
+from tidings.feed.read_model import CommentView, PostView
+from tidings.feed.visibility import readable_post
+from tidings.resolvers.context import Backends, Context
+from tidings.resolvers.page_builder import BatchStep
+from tidings.resolvers.pages import Page
+
+# A comment in a post's thread, oldest first: its time-ordered id (signed under a
+# kind of its own, so a post's cursor is refused here and the other way round).
+COMMENT = CursorKind(b"c", POST_ID.pack, POST_ID.unpack)
+
+
+def comment_counts_loader(backends: Backends, cache: bool) -> DataLoader[int, int]:
+    async def load(post_ids: Sequence[int]) -> list[int]:
+        counts = await backends.comments.counts(post_ids)
+        return [counts[post_id] for post_id in post_ids]
+
+    return DataLoader(load_fn=load, cache=cache)
+
+
+async def comment_count(ctx: Context, post_id: int) -> int:
+    """A post outside a page (no batch step ran): batched all the same."""
+    ctx.require_viewer()
+    return await ctx.loader(comment_counts_loader).load(post_id)
+
+
+async def _page_counts(ctx: Context, posts: Sequence[PostView]) -> dict[int, int]:
+    ids = [post.id for post in posts]
+    counts = await ctx.loader(comment_counts_loader).load_many(ids)
+    return dict(zip(ids, counts, strict=True))
+
+
+COMMENT_COUNTS = BatchStep("comment counts", frozenset({"commentCount"}), _page_counts)
+
+
+async def thread(ctx: Context, post_id: int, first: int, after: str | None) -> Page[CommentView]:
+    """The post's comments, oldest first; NOT_FOUND unless the viewer may read it."""
+    viewer_id = ctx.require_viewer()
+    cursors = ctx.backends.cursors
+    start = cursors.decode_optional(COMMENT, after)
+    comments, has_next, end = await ctx.backends.comments.thread(
+        viewer_id, post_id, start, first, ctx.loaders
+    )
+    edges = [(cursors.encode(COMMENT, comment.id), comment) for comment in comments]
+    end_cursor = None if end is None else cursors.encode(COMMENT, end)
+    return Page(edges, has_next=has_next, has_previous=after is not None, end_cursor=end_cursor)
+
+
+async def add_comment(
+    ctx: Context, post_id: str, body: str, idempotency_key: str | None
+) -> CommentView:
+    viewer_id = ctx.require_viewer()
+    comment = await ctx.backends.comments.add(
+        viewer_id, parse_post_id(post_id), body, idempotency_key, ctx.loaders
+    )
+    ctx.forget_loaded()
+    return comment
+
+
+async def delete_comment(ctx: Context, comment_id: str) -> int:
+    viewer_id = ctx.require_viewer()
+    try:
+        parsed = parse_post_id(comment_id)
+    except BadUserInput:
+        raise BadUserInput("A comment id is a number this API returned.") from None
+    await ctx.backends.comments.delete(viewer_id, parsed, ctx.loaders)
+    ctx.forget_loaded()
+    return parsed
+
+
+async def post_of(ctx: Context, comment: CommentView) -> PostView:
+    """The post a comment answers (the viewer saw the comment, so may read it)."""
+    return await readable_post(ctx.require_viewer(), comment.post_id, ctx.loaders)
