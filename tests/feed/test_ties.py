@@ -1,6 +1,9 @@
 """The tie cache: friends and mutes from Redis, built from the graph, dropped on change."""
 
 import asyncio
+from typing import Any
+
+import pytest
 
 from tidings.app.stores import Stores
 from tidings.feed.keys import Keys
@@ -65,3 +68,33 @@ async def test_concurrent_first_reads_agree(stores: Stores, ties: TieCache) -> N
     await stores.graph.befriend_many("viewer", [f"f{i}" for i in range(2_500)])
     answers = await asyncio.gather(*(ties.ties("viewer", ["f7", "f2400", "x"]) for _ in range(5)))
     assert all(answer == [FRIEND, FRIEND, NOBODY] for answer in answers)
+
+
+async def test_a_burst_of_new_viewers_builds_a_bounded_few_at_a_time(
+    stores: Stores, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hundreds of viewers never seen before, at once: each built once, and at most
+    the bound reading the graph at any moment (not all of them, past its pool)."""
+    viewers = [f"v{i:03d}" for i in range(120)]
+    for viewer in viewers:
+        await stores.graph.add_friendship(viewer, "star")
+    ties = TieCache(stores.redis, keys, stores.graph, keep_seconds=60, max_concurrent_builds=4)
+    reading, most = 0, 0
+    real = type(stores.graph).friends_page
+
+    async def counted(graph: object, *args: Any, **kwargs: Any) -> Any:
+        nonlocal reading, most
+        reading += 1
+        most = max(most, reading)
+        try:
+            await asyncio.sleep(0.005)  # a graph read takes time: let them overlap
+            return await real(graph, *args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            reading -= 1
+
+    monkeypatch.setattr(type(stores.graph), "friends_page", counted)
+    asked = [ties.ties(viewer, ["star"]) for viewer in viewers for _twice in range(2)]
+    answers = await asyncio.gather(*asked)
+    assert answers == [[FRIEND]] * len(asked)
+    assert ties.builds == len(viewers)  # the same viewer twice at once: one build
+    assert 1 < most <= 4

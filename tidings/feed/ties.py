@@ -9,6 +9,7 @@ generation counter, bumped by every invalidation, must be the same before the
 graph was read and when the sets are swapped in.
 """
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 
@@ -39,15 +40,31 @@ return 1
 """
 
 
+# Builds this process runs at once: a burst of viewers it has never seen (a hot
+# post, a restart) queues here instead of sending the graph hundreds of reads at
+# once, which would wait on its connection pool past their deadline and trip the
+# breaker for everyone.
+MAX_CONCURRENT_BUILDS = 16
+
+
 class TieCache:
     def __init__(
-        self, redis: "Redis", keys: Keys, graph: FriendGraph, *, keep_seconds: int
+        self,
+        redis: "Redis",
+        keys: Keys,
+        graph: FriendGraph,
+        *,
+        keep_seconds: int,
+        max_concurrent_builds: int = MAX_CONCURRENT_BUILDS,
     ) -> None:
         self._redis = redis
         self._keys = keys
         self._graph = graph
         self._keep_seconds = keep_seconds
         self._swap = redis.register_script(_SWAP)
+        self._build_slots = asyncio.Semaphore(max_concurrent_builds)
+        # One build per viewer at a time; the others wait for it.
+        self._building: dict[str, asyncio.Event] = {}
         self.builds = 0
 
     async def ties(self, viewer_id: str, user_ids: Sequence[str]) -> list[Relation]:
@@ -62,7 +79,7 @@ class TieCache:
                 found = await self._read(viewer_id, user_ids)
                 if found is not None:
                     return found
-                await self._build(viewer_id)
+                await self._build_once(viewer_id)
         except StoreUnavailable as outage:
             if outage.store != "redis":
                 raise
@@ -93,6 +110,20 @@ class TieCache:
             Relation(friends=bool(friend), muted=bool(muted))
             for friend, muted in zip(friends[1:], mutes, strict=True)
         ]
+
+    async def _build_once(self, viewer_id: str) -> None:
+        """Builds the viewer's sets, or waits for the build already under way."""
+        running = self._building.get(viewer_id)
+        if running is not None:
+            await running.wait()  # then read again; if it failed, build or ask the graph
+            return
+        done = self._building[viewer_id] = asyncio.Event()
+        try:
+            async with self._build_slots:
+                await self._build(viewer_id)
+        finally:
+            del self._building[viewer_id]
+            done.set()
 
     async def _build(self, viewer_id: str) -> None:
         self.builds += 1
