@@ -60,6 +60,10 @@ async def test_the_tiny_bench_produces_a_complete_report(
     # Every attack was refused, none ran: the anonymous fragment bomb unparsed, the
     # signed-in over-budget query for its cost.
     assert set(attack["attack_answers"]) == {"200 UNAUTHENTICATED", "200 BAD_USER_INPUT"}
+    hot = report["interact"]["like_hot_post"]
+    assert hot["hot_like_count"] == hot["likers"] == TINY.likers  # exact at the end
+    assert hot["hot"]["likes"] == hot["spread"]["likes"] == TINY.likers
+    assert hot["ratio_to_spread"] > 0
     # The verdicts judge this run's own figures (their thresholds: test_bench_targets.py).
     values = [target["value"] for target in report["targets"].values()]
     assert values == [

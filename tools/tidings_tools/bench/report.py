@@ -117,6 +117,13 @@ def render(report: dict[str, Any]) -> None:
         f"{celebrities['1x_threshold']['worker_ms_per_post_p50']} ms at 1x the threshold, "
         f"{celebrities['10x_threshold']['worker_ms_per_post_p50']} ms at 10x"
     )
+    hot = report["interact"]["like_hot_post"]
+    console.print(
+        f"Likes, {hot['likers']} distinct users: {hot['hot']['likes_per_s']}/s on one post "
+        f"(p99 {hot['hot']['p99_ms']} ms), {hot['spread']['likes_per_s']}/s spread over "
+        f"many ({hot['ratio_to_spread']}x); the hot post's count at the end: "
+        f"{hot['hot_like_count']}"
+    )
     attack = report["attack"]
     table = Table(title=f"Under attack ({attack['attackers']} attackers)")
     for column in ("figure", "quiet", "under attack", "ratio"):

@@ -247,6 +247,56 @@ class Bench:
             "cheap_rps_ratio": ratio(attacked["cheap_query"]["rps"], quiet["cheap_query"]["rps"]),
         }
 
+    # -- interact ------------------------------------------------------------------------
+
+    async def like_hot_post(self, parts: Parts, http: httpx.AsyncClient) -> dict[str, Any]:
+        """Likes from distinct users on one post, against the same number of likes
+        spread over many posts, in the same run: a hot post should cost no more."""
+        size = self.size
+        api = self.client(http)
+        [author], likers = await self.circle(parts, "liked", 1, "liker", size.likers)
+        # Written in-process: the API's own limit on posting is not what is measured.
+        posts = [
+            str((await parts.posting.create(author, "like this", None)).id)
+            for _ in range(size.spread_posts + 1)
+        ]
+        hot, spread = posts[0], posts[1:]
+        # Each liker has read the post first, as people do: the burst is of likes.
+        seen = "query($id: ID!) { post(id: $id) { id } }"
+        for liker in likers:
+            await api.data(liker, seen, {"id": hot})
+        like = "mutation($id: ID!) { likePost(postId: $id) { id } }"
+
+        async def burst(targets: list[str]) -> dict[str, float]:
+            limit = asyncio.Semaphore(size.concurrency)
+            took: list[float] = []
+
+            async def one(liker: str, post_id: str) -> None:
+                async with limit:
+                    started = time.perf_counter()
+                    await api.data(liker, like, {"id": post_id})
+                    took.append((time.perf_counter() - started) * 1000)
+
+            started = time.perf_counter()
+            await asyncio.gather(*(one(u, p) for u, p in zip(likers, targets, strict=True)))
+            elapsed = time.perf_counter() - started
+            return {"likes": len(took), "likes_per_s": round(len(took) / elapsed, 1)} | (
+                latency_summary(took)
+            )
+
+        hot_figures = await burst([hot] * len(likers))
+        spread_figures = await burst([spread[i % len(spread)] for i in range(len(likers))])
+        count = await api.data(
+            author, "query($id: ID!) { post(id: $id) { likeCount } }", {"id": hot}
+        )
+        return {
+            "hot": hot_figures,
+            "spread": spread_figures,
+            "ratio_to_spread": ratio(hot_figures["likes_per_s"], spread_figures["likes_per_s"]),
+            "hot_like_count": count["post"]["likeCount"],
+            "likers": len(likers),
+        }
+
     # -- write -------------------------------------------------------------------------
 
     async def write(self, parts: Parts, http: httpx.AsyncClient) -> dict[str, Any]:

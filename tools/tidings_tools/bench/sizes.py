@@ -21,6 +21,8 @@ class BenchSize:
     zadd_batches: int = 50
     attack_seconds: float = 4.0
     attackers: int = 4  # of each kind: fragment bombs, over-budget queries
+    likers: int = 400  # distinct users liking one hot post, then as many spread posts
+    spread_posts: int = 50
 
 
 TINY = BenchSize(
@@ -40,4 +42,6 @@ TINY = BenchSize(
     zadd_batches=2,
     attack_seconds=0.5,
     attackers=1,
+    likers=6,
+    spread_posts=3,
 )
