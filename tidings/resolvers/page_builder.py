@@ -13,7 +13,7 @@ page's facts. `schema/post_features.py` registers the steps.
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
@@ -55,6 +55,21 @@ class PageFacts:
 
     def ran(self, step: BatchStep[Any, Any]) -> bool:
         return step in self._by_step
+
+    def or_load(
+        self,
+        step: BatchStep[Key, Value],
+        key: Key,
+        load: Callable[[], Awaitable[Value]],
+    ) -> Value:
+        """What a field returns: the page's value, plain (nothing to await per post),
+        or where no step ran for this object (the viewer, a user of a friends list,
+        a post outside a page), the feature's own batched lookup, which graphql-core
+        awaits: typed as the value, since that is what the field resolves to."""
+        known = self.get(step, key)
+        if known is not None:
+            return known
+        return cast(Value, load())
 
 
 NO_FACTS = PageFacts({})

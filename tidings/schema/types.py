@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from enum import Enum
-from typing import TypeVar, cast
+from typing import TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -66,12 +66,9 @@ class User:
 
     @strawberry.field
     def friend_count(self, info: Info[Context, None]) -> int:
-        known = self.facts.get(AUTHOR_FRIEND_COUNTS, self.id)
-        if known is not None:
-            return known  # a plain value: nothing to await per post
-        # Elsewhere (viewer, user(id), friends lists), a batched lookup that
-        # graphql-core awaits.
-        return cast(int, friend_count(info.context, self.id))
+        return self.facts.or_load(
+            AUTHOR_FRIEND_COUNTS, self.id, lambda: friend_count(info.context, self.id)
+        )
 
     @strawberry.field
     async def friendship(self, info: Info[Context, None]) -> Friendship:
@@ -174,24 +171,24 @@ class Post:
 
     @strawberry.field(description="How many people like the post.")
     def like_count(self, info: Info[Context, None]) -> int:
-        known = self.facts.get(LIKE_COUNTS, int(self.id))
-        if known is not None:
-            return known
-        return cast(int, likes.like_count(info.context, int(self.id)))
+        post_id = int(self.id)
+        return self.facts.or_load(
+            LIKE_COUNTS, post_id, lambda: likes.like_count(info.context, post_id)
+        )
 
     @strawberry.field(description="Whether the viewer likes the post.")
     def viewer_has_liked(self, info: Info[Context, None]) -> bool:
-        known = self.facts.get(VIEWER_LIKES, int(self.id))
-        if known is not None:
-            return known
-        return cast(bool, likes.viewer_has_liked(info.context, int(self.id)))
+        post_id = int(self.id)
+        return self.facts.or_load(
+            VIEWER_LIKES, post_id, lambda: likes.viewer_has_liked(info.context, post_id)
+        )
 
     @strawberry.field(description="How many comments the post has (all of them).")
     def comment_count(self, info: Info[Context, None]) -> int:
-        known = self.facts.get(COMMENT_COUNTS, int(self.id))
-        if known is not None:
-            return known
-        return cast(int, comments.comment_count(info.context, int(self.id)))
+        post_id = int(self.id)
+        return self.facts.or_load(
+            COMMENT_COUNTS, post_id, lambda: comments.comment_count(info.context, post_id)
+        )
 
     @strawberry.field(
         description="Oldest first; without those of anyone the viewer blocked or who "
