@@ -13,7 +13,6 @@ MAX_PAGE = 100
 
 Item = TypeVar("Item")
 Position = TypeVar("Position")
-Position_co = TypeVar("Position_co", covariant=True)
 
 
 def check_page_size(first: int, argument: str = "first") -> int:

@@ -2,15 +2,13 @@
 
 from collections.abc import Sequence
 
-from strawberry.dataloader import DataLoader
-
 from tidings.feed.cursor import POST_ID, CursorKind
 from tidings.feed.errors import BadUserInput
 from tidings.feed.ids import parse_post_id
 from tidings.feed.read_model import CommentView, PostView
 from tidings.feed.visibility import readable_post
-from tidings.resolvers.context import Backends, Context
-from tidings.resolvers.page_builder import BatchStep
+from tidings.resolvers.context import Context
+from tidings.resolvers.page_builder import PostValues
 from tidings.resolvers.pages import Page
 
 # A comment in a post's thread, oldest first: its time-ordered id (signed under a
@@ -18,27 +16,11 @@ from tidings.resolvers.pages import Page
 COMMENT = CursorKind(b"c", POST_ID.pack, POST_ID.unpack)
 
 
-def comment_counts_loader(backends: Backends, cache: bool) -> DataLoader[int, int]:
-    async def load(post_ids: Sequence[int]) -> list[int]:
-        counts = await backends.comments.counts(post_ids)
-        return [counts[post_id] for post_id in post_ids]
-
-    return DataLoader(load_fn=load, cache=cache)
+async def _comment_counts(ctx: Context, post_ids: Sequence[int]) -> dict[int, int]:
+    return await ctx.backends.comments.counts(post_ids)
 
 
-async def comment_count(ctx: Context, post_id: int) -> int:
-    """A post outside a page (no batch step ran): batched all the same."""
-    ctx.require_viewer()
-    return await ctx.loader(comment_counts_loader).load(post_id)
-
-
-async def _page_counts(ctx: Context, posts: Sequence[PostView]) -> dict[int, int]:
-    ids = [post.id for post in posts]
-    counts = await ctx.loader(comment_counts_loader).load_many(ids)
-    return dict(zip(ids, counts, strict=True))
-
-
-COMMENT_COUNTS = BatchStep("comment counts", frozenset({"commentCount"}), _page_counts)
+COMMENT_COUNTS = PostValues("comment counts", "commentCount", _comment_counts)
 
 
 async def thread(ctx: Context, post_id: int, first: int, after: str | None) -> Page[CommentView]:

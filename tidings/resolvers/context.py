@@ -42,9 +42,10 @@ class Backends:
     reads: ReadSources
 
 
-# Makes a feature's loader for one request: (the process's use-cases, whether
-# the loader may cache what it loaded).
-LoaderFactory = Callable[[Backends, bool], DataLoader[Key, Value]]
+# Makes a feature's loader for one request, from the request's context (its
+# use-cases, its viewer, and `cache_loaded`: whether the loader may keep what it
+# loaded).
+LoaderFactory = Callable[["Context"], DataLoader[Key, Value]]
 
 
 @dataclass
@@ -83,8 +84,13 @@ class Context:
         module names its loader, and nothing else has to list it."""
         found = self._features.get(factory)
         if found is None:
-            found = self._features[factory] = factory(self.backends, not self.long_lived)
+            found = self._features[factory] = factory(self)
         return found
+
+    @property
+    def cache_loaded(self) -> bool:
+        """Whether loaders may keep what they load (not on a long-lived socket)."""
+        return not self.long_lived
 
     def forget_loaded(self) -> None:
         """After a mutation: what this request loaded before may be stale."""

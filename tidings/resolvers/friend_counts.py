@@ -5,13 +5,13 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 
 from tidings.feed.read_model import PostView
-from tidings.resolvers.context import Backends, Context
+from tidings.resolvers.context import Context
 from tidings.resolvers.page_builder import BatchStep
 from tidings.stores.graph import UserSummary
 
 
-def summaries_loader(backends: Backends, cache: bool) -> DataLoader[str, UserSummary | None]:
-    return DataLoader(load_fn=backends.people.summaries, cache=cache)
+def summaries_loader(ctx: Context) -> DataLoader[str, UserSummary | None]:
+    return DataLoader(load_fn=ctx.backends.people.summaries, cache=ctx.cache_loaded)
 
 
 async def friend_count(ctx: Context, user_id: str) -> int:

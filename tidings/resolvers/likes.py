@@ -3,13 +3,11 @@ the likers of one post."""
 
 from collections.abc import Sequence
 
-from strawberry.dataloader import DataLoader
-
 from tidings.feed.cursor import CursorKind, InvalidCursor
 from tidings.feed.ids import parse_post_id
 from tidings.feed.read_model import PostView
-from tidings.resolvers.context import Backends, Context
-from tidings.resolvers.page_builder import BatchStep
+from tidings.resolvers.context import Context
+from tidings.resolvers.page_builder import PostValues
 from tidings.resolvers.pages import Page
 from tidings.stores.likes import LikerPosition
 
@@ -31,39 +29,17 @@ def _unpack_liker(payload: bytes) -> LikerPosition:
 LIKER = CursorKind(b"l", _pack_liker, _unpack_liker)
 
 
-def like_counts_loader(backends: Backends, cache: bool) -> DataLoader[int, int]:
-    async def load(post_ids: Sequence[int]) -> list[int]:
-        counts = await backends.likes.counts(post_ids)
-        return [counts[post_id] for post_id in post_ids]
-
-    return DataLoader(load_fn=load, cache=cache)
+async def _viewer_likes(ctx: Context, post_ids: Sequence[int]) -> dict[int, bool]:
+    liked = await ctx.backends.likes.liked_by(ctx.require_viewer(), post_ids)
+    return {post_id: post_id in liked for post_id in post_ids}
 
 
-async def like_count(ctx: Context, post_id: int) -> int:
-    """A post outside a page (no batch step ran): batched all the same."""
-    ctx.require_viewer()
-    return await ctx.loader(like_counts_loader).load(post_id)
+async def _like_counts(ctx: Context, post_ids: Sequence[int]) -> dict[int, int]:
+    return await ctx.backends.likes.counts(post_ids)
 
 
-async def viewer_has_liked(ctx: Context, post_id: int) -> bool:
-    viewer_id = ctx.require_viewer()
-    return post_id in await ctx.backends.likes.liked_by(viewer_id, [post_id])
-
-
-async def _page_counts(ctx: Context, posts: Sequence[PostView]) -> dict[int, int]:
-    ids = [post.id for post in posts]
-    counts = await ctx.loader(like_counts_loader).load_many(ids)
-    return dict(zip(ids, counts, strict=True))
-
-
-async def _page_viewer_likes(ctx: Context, posts: Sequence[PostView]) -> dict[int, bool]:
-    viewer_id = ctx.require_viewer()
-    liked = await ctx.backends.likes.liked_by(viewer_id, [post.id for post in posts])
-    return {post.id: post.id in liked for post in posts}
-
-
-LIKE_COUNTS = BatchStep("like counts", frozenset({"likeCount"}), _page_counts)
-VIEWER_LIKES = BatchStep("viewer's likes", frozenset({"viewerHasLiked"}), _page_viewer_likes)
+LIKE_COUNTS = PostValues("like counts", "likeCount", _like_counts)
+VIEWER_LIKES = PostValues("viewer's likes", "viewerHasLiked", _viewer_likes)
 
 
 async def like_post(ctx: Context, post_id: str) -> PostView:

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
+from strawberry.dataloader import DataLoader
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from tidings.feed.read_model import PostView
@@ -53,9 +54,6 @@ class PageFacts:
         values = self._by_step.get(step)
         return None if values is None else values.get(key)
 
-    def ran(self, step: BatchStep[Any, Any]) -> bool:
-        return step in self._by_step
-
     def or_load(
         self,
         step: BatchStep[Key, Value],
@@ -73,6 +71,37 @@ class PageFacts:
 
 
 NO_FACTS = PageFacts({})
+
+
+class PostValues(Generic[Value]):
+    """One value per post that a feature loads in batches (a count, the viewer's
+    own like): the page's batch step, and for a post outside a page a loader that
+    batches every such post of the request. One load function serves both."""
+
+    def __init__(
+        self,
+        name: str,
+        field: str,
+        load: Callable[[Context, Sequence[int]], Awaitable[Mapping[int, Value]]],
+    ) -> None:
+        self._load = load
+        self.step: BatchStep[int, Value] = BatchStep(name, frozenset({field}), self._page)
+
+    def _loader(self, ctx: Context) -> DataLoader[int, Value]:
+        async def batch(post_ids: Sequence[int]) -> list[Value]:
+            found = await self._load(ctx, post_ids)
+            return [found[post_id] for post_id in post_ids]
+
+        return DataLoader(load_fn=batch, cache=ctx.cache_loaded)
+
+    async def _page(self, ctx: Context, posts: Sequence[PostView]) -> dict[int, Value]:
+        ids = [post.id for post in posts]
+        values = await ctx.loader(self._loader).load_many(ids)
+        return dict(zip(ids, values, strict=True))
+
+    def resolve(self, ctx: Context, facts: PageFacts, post_id: int) -> Value:
+        """The field's value: the page's, or batched with the request's other posts."""
+        return facts.or_load(self.step, post_id, lambda: ctx.loader(self._loader).load(post_id))
 
 
 def _fields(selections: Iterable[Selection]) -> Iterable[SelectedField]:

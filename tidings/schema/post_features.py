@@ -15,7 +15,7 @@ from tidings.resolvers.page_builder import BatchStep
 
 POST_STEPS: tuple[BatchStep[Any, Any], ...] = (
     AUTHOR_FRIEND_COUNTS,
-    LIKE_COUNTS,
-    VIEWER_LIKES,
-    COMMENT_COUNTS,
+    LIKE_COUNTS.step,
+    VIEWER_LIKES.step,
+    COMMENT_COUNTS.step,
 )

@@ -161,13 +161,21 @@ SUBSCRIPTION_OVER_HTTP = (
 
 class TidingsSchema(strawberry.Schema):
     def __init__(
-        self, *args: Any, post_steps: Sequence[BatchStep[Any, Any]] = POST_STEPS, **kwargs: Any
+        self,
+        *args: Any,
+        post_steps: Sequence[BatchStep[Any, Any]] = POST_STEPS,
+        cost_model: CostModel | None = None,
+        suggests_fields: bool = True,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.post_page = PageBuilder(post_steps)
+        # The limits' model, handed to them before this schema existed: it learns
+        # which fields are lists now that there is a schema to read.
+        self.cost_model = cost_model or CostModel()
+        self.cost_model.learn(self._schema)
         # Validation messages name similar fields only where the schema is public.
-        self.suggests_fields = True
-        self.cost_model = CostModel()
+        self.suggests_fields = suggests_fields
         # Errors answered, by code, for the process's metrics.
         self.codes: Counter[str] = Counter()
         self.persisted = PersistedQueries()
@@ -248,7 +256,7 @@ def build_schema(
     post_steps: Sequence[BatchStep[Any, Any]] = POST_STEPS,
     budget: QueryBudget | None = None,
 ) -> TidingsSchema:
-    # Filled from the schema once it is built: the limits read which fields are lists.
+    # Filled by the schema once it is built: the limits read which fields are lists.
     cost_model = CostModel()
     limits = limit_extensions(
         max_depth=max_depth,
@@ -259,11 +267,13 @@ def build_schema(
         model=cost_model,
         budget=budget,
     )
-    schema = TidingsSchema(
+    return TidingsSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         post_steps=post_steps,
+        cost_model=cost_model,
+        suggests_fields=introspection,
         extensions=[
             *limits,
             # Factories, not instances: the caches behind them are shared per maxsize.
@@ -271,7 +281,3 @@ def build_schema(
             lambda: ValidationCache(maxsize=1_000),
         ],
     )
-    cost_model.learn(schema._schema)
-    schema.cost_model = cost_model
-    schema.suggests_fields = introspection
-    return schema

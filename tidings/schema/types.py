@@ -171,24 +171,15 @@ class Post:
 
     @strawberry.field(description="How many people like the post.")
     def like_count(self, info: Info[Context, None]) -> int:
-        post_id = int(self.id)
-        return self.facts.or_load(
-            LIKE_COUNTS, post_id, lambda: likes.like_count(info.context, post_id)
-        )
+        return LIKE_COUNTS.resolve(info.context, self.facts, int(self.id))
 
     @strawberry.field(description="Whether the viewer likes the post.")
     def viewer_has_liked(self, info: Info[Context, None]) -> bool:
-        post_id = int(self.id)
-        return self.facts.or_load(
-            VIEWER_LIKES, post_id, lambda: likes.viewer_has_liked(info.context, post_id)
-        )
+        return VIEWER_LIKES.resolve(info.context, self.facts, int(self.id))
 
     @strawberry.field(description="How many comments the post has (all of them).")
     def comment_count(self, info: Info[Context, None]) -> int:
-        post_id = int(self.id)
-        return self.facts.or_load(
-            COMMENT_COUNTS, post_id, lambda: comments.comment_count(info.context, post_id)
-        )
+        return COMMENT_COUNTS.resolve(info.context, self.facts, int(self.id))
 
     @strawberry.field(
         description="Oldest first; without those of anyone the viewer blocked or who "
