@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -97,6 +98,54 @@ async def test_a_friends_post_arrives_live_and_nobody_elses(live: Live) -> None:
             await carol.receive(within=0.5)
         own = await live.post("alice", "my own")
         assert (await alice.next_post())["id"] == own
+
+
+NOTIFY = """subscription { notification { id kind actorCount read
+  actors { id } post { id } comment { body } } }"""
+
+
+async def test_likes_and_comments_arrive_as_live_notifications(live: Live) -> None:
+    await live.befriend("alice", "bob")
+    async with socket(live.url) as alice, socket(live.url) as bob:
+        for user, ws in (("alice", alice), ("bob", bob)):
+            assert (await ws.init(token(user)))["type"] == "connection_ack"
+            await ws.subscribe("n", NOTIFY)
+        for user in ("alice", "bob"):
+            channel = live.keys.notification_channel(user)
+            await eventually(functools.partial(_listening, live, channel))
+
+        post_id = await live.post("alice", "notify me")
+        await live.call("bob", f'mutation {{ likePost(postId: "{post_id}") {{ id }} }}')
+        liked = await _next_notification(alice)
+        assert (liked["kind"], liked["actors"], liked["post"]) == (
+            "POST_LIKED",
+            [{"id": "bob"}],
+            {"id": post_id},
+        )
+        assert liked["read"] is False
+        comment = f'addComment(input: {{postId: "{post_id}", body: "hi alice"}})'
+        await live.call("bob", f"mutation {{ {comment} {{ comment {{ id }} }} }}")
+        commented = await _next_notification(alice)
+        assert (commented["kind"], commented["comment"]) == ("POST_COMMENTED", {"body": "hi alice"})
+
+        # Bob heard nothing of his own like or comment: the first thing he hears
+        # is alice's like of his post, which came after them.
+        own = await live.post("bob", "my turn")
+        await live.call("alice", f'mutation {{ likePost(postId: "{own}") {{ id }} }}')
+        heard = await _next_notification(bob)
+        assert (heard["kind"], heard["post"]) == ("POST_LIKED", {"id": own})
+
+
+async def _listening(live: Live, channel: str) -> bool:
+    counts = await live.stores.redis.pubsub_numsub(channel)
+    return bool(counts[0][1] > 0)
+
+
+async def _next_notification(ws: GraphQLSocket) -> dict[str, Any]:
+    message = await ws.receive()
+    assert message["type"] == "next", message
+    found: dict[str, Any] = message["payload"]["data"]["notification"]
+    return found
 
 
 async def test_a_celebrity_friends_post_arrives_live(live: Live) -> None:

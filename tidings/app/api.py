@@ -87,7 +87,6 @@ async def api_process(
             stores.graph,
             ExpiringCache(settings.post_cache_entries, settings.friend_count_cache_seconds),
         )
-        friendships = components.friendships(stores, settings, keys, celebrities, people)
         ties = components.tie_cache(stores, settings, keys)
         post_cache = PostCache(settings.post_cache_entries, settings.post_cache_seconds)
         hub = LiveHub(
@@ -98,13 +97,22 @@ async def api_process(
             capacity=settings.live_buffer,
             presence_seconds=settings.live_presence_seconds,
         )
+        notifications = components.notifications(stores, settings, keys, hub)
+        friendships = components.friendships(
+            stores, settings, keys, celebrities, people, notifications
+        )
         likes = components.likes(stores, settings, keys)
         comments = await with_retries(
             "comment id lease",
             lambda: components.comments(stores, settings, keys),
             give_up_after=settings.startup_seconds,
         )
-        posting.on_deleted += [hub.announce_deleted, likes.forget_post, comments.forget_post]
+        posting.on_deleted += [
+            hub.announce_deleted,
+            likes.forget_post,
+            comments.forget_post,
+            notifications.forget_post,
+        ]
         live = LiveTimeline(
             home, celebrities, hub, celebrity_refresh_seconds=settings.celebrity_cache_seconds
         )
@@ -203,6 +211,7 @@ async def api_process(
                 people=people,
                 likes=likes,
                 comments=comments,
+                notifications=notifications,
                 cursors=cursors,
                 reads=ReadSources(stores.posts, stores.graph, ties, post_cache),
             ),

@@ -5,12 +5,16 @@ from datetime import timedelta
 from tidings.app.settings import Settings
 from tidings.app.stores import Stores
 from tidings.feed.celebrities import Celebrities
+from tidings.feed.changed_groups import ChangedGroups
 from tidings.feed.comments import Comments
 from tidings.feed.friends import Friendships
 from tidings.feed.home import HomeTimeline
 from tidings.feed.ids import NODES, PostIdGenerator
 from tidings.feed.keys import Keys
 from tidings.feed.likes import Likes
+from tidings.feed.live import LiveHub
+from tidings.feed.notification_writer import NotificationWriter
+from tidings.feed.notifications import Notifications
 from tidings.feed.people import People
 from tidings.feed.posts import PostService
 from tidings.feed.queue import FanoutQueue
@@ -98,6 +102,7 @@ def friendships(
     keys: Keys,
     celebrity_cache: Celebrities,
     people: People | None = None,
+    notifications: Notifications | None = None,
 ) -> Friendships:
     return Friendships(
         stores.graph,
@@ -124,6 +129,32 @@ def friendships(
         backfill_posts=settings.backfill_posts,
         timeline_max=settings.timeline_max,
         people=people,
+        notifications=notifications,
+    )
+
+
+def changed_groups(stores: Stores, settings: Settings, keys: Keys) -> ChangedGroups:
+    return ChangedGroups(stores.redis, keys, claim_ms=int(settings.notifier_claim_seconds * 1000))
+
+
+def notification_writer(stores: Stores, keys: Keys) -> NotificationWriter:
+    return NotificationWriter(stores.notifications, stores.redis, keys)
+
+
+def notifications(stores: Stores, settings: Settings, keys: Keys, hub: LiveHub) -> Notifications:
+    return Notifications(
+        stores.notifications,
+        notification_writer(stores, keys),
+        hub,
+        stores.comments,
+        stores.graph,
+        RateLimiter(
+            stores.redis,
+            keys,
+            "notification reads",
+            settings.mark_read_rate,
+            settings.mark_read_rate_window_seconds,
+        ),
     )
 
 
@@ -133,6 +164,7 @@ def likes(stores: Stores, settings: Settings, keys: Keys) -> Likes:
         RateLimiter(
             stores.redis, keys, "likes", settings.like_rate, settings.like_rate_window_seconds
         ),
+        changed_groups(stores, settings, keys),
     )
 
 
@@ -149,4 +181,5 @@ async def comments(stores: Stores, settings: Settings, keys: Keys) -> Comments:
             settings.comment_rate,
             settings.comment_rate_window_seconds,
         ),
+        changed_groups(stores, settings, keys),
     )

@@ -89,8 +89,16 @@ class Settings(BaseSettings):
     like_rate_window_seconds: int = Field(default=300, gt=0)
     comment_rate: int = Field(default=60, gt=0)  # addComment and deleteComment
     comment_rate_window_seconds: int = Field(default=300, gt=0)
+    mark_read_rate: int = Field(default=120, gt=0)  # markNotificationsRead
+    mark_read_rate_window_seconds: int = Field(default=300, gt=0)
     delete_rate: int = Field(default=60, gt=0)
     delete_rate_window_seconds: int = Field(default=3_600, gt=0)
+    # Each user keeps their newest notifications, each for this long after it last moved.
+    notifications_kept: int = Field(default=300, gt=0)
+    notification_days: int = Field(default=120, gt=0)
+    # How long a notifier may take to write the groups it claimed before another
+    # takes them over.
+    notifier_claim_seconds: float = Field(default=30, gt=0)
     # Friend requests one user may have waiting for an answer.
     max_pending_friend_requests: int = Field(default=1_000, gt=0)
 

@@ -19,6 +19,7 @@ from tidings.stores.breaker import Breaker
 from tidings.stores.comments import CommentStore
 from tidings.stores.graph import FriendGraph
 from tidings.stores.likes import LikeStore
+from tidings.stores.notifications import NotificationStore
 from tidings.stores.posts import PostStore
 from tidings.stores.redis import connect_redis
 
@@ -30,6 +31,7 @@ class Stores:
     posts: PostStore
     likes: LikeStore
     comments: CommentStore
+    notifications: NotificationStore
     graph: FriendGraph
     # One per store, for metrics: their states and how often they failed fast.
     breakers: tuple[Breaker, ...] = ()
@@ -105,6 +107,12 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
             posts=posts,
             likes=LikeStore(database, breakers[1]),
             comments=CommentStore(database, breakers[1]),
+            notifications=NotificationStore(
+                database,
+                breakers[1],
+                keep=settings.notifications_kept,
+                keep_days=settings.notification_days,
+            ),
             graph=graph,
             breakers=breakers,
         )
@@ -119,4 +127,5 @@ async def prepare_schemas(stores: Stores, settings: Settings) -> None:
     await stores.posts.ensure_indexes(settings.retention_days)
     await stores.likes.ensure_indexes()
     await stores.comments.ensure_indexes()
+    await stores.notifications.ensure_indexes()
     await stores.graph.ensure_schema()

@@ -27,6 +27,7 @@ from tidings.feed.fanout import Fanout
 from tidings.feed.fanout_worker import FanoutWorker
 from tidings.feed.keys import Keys
 from tidings.feed.live import Announcer
+from tidings.feed.notifier import Notifier
 from tidings.feed.outbox import OutboxSweeper
 from tidings.feed.queue import FanoutQueue
 
@@ -51,9 +52,20 @@ def build_fanout(stores: Stores, settings: Settings, keys: Keys) -> Fanout:
     )
 
 
+def build_notifier(stores: Stores, settings: Settings, keys: Keys) -> Notifier:
+    return Notifier(
+        components.changed_groups(stores, settings, keys),
+        components.notification_writer(stores, keys),
+        stores.posts,
+        stores.likes,
+        stores.comments,
+    )
+
+
 @dataclass(frozen=True)
 class WorkerProcess:
     worker: FanoutWorker
+    notifier: Notifier
     queue: FanoutQueue
     metrics: Metrics
 
@@ -93,6 +105,8 @@ async def worker_process(settings: Settings) -> AsyncIterator[WorkerProcess]:
             wait_for_disk=settings.fanout_wait_for_disk and not settings.redis_cluster,
         )
 
+        notifier = build_notifier(stores, settings, keys)
+
         metrics = Metrics()
         metrics.counters(
             [
@@ -102,6 +116,16 @@ async def worker_process(settings: Settings) -> AsyncIterator[WorkerProcess]:
                     lambda: worker.delivered,
                 ),
                 ("tidings_fanout_failures", "Fan-out jobs that failed", lambda: worker.failed),
+                (
+                    "tidings_notification_groups_written",
+                    "Notification groups written (a hot post's burst of likes is one)",
+                    lambda: notifier.written,
+                ),
+                (
+                    "tidings_notifier_failures",
+                    "Notifier passes that failed (their groups are written again)",
+                    lambda: notifier.failed,
+                ),
             ]
         )
         worker.on_delivered = metrics.lag(
@@ -109,7 +133,7 @@ async def worker_process(settings: Settings) -> AsyncIterator[WorkerProcess]:
         ).observe
         if settings.worker_metrics_port:
             stack.callback(metrics.serve(settings.host, settings.worker_metrics_port))
-        yield WorkerProcess(worker, queue, metrics)
+        yield WorkerProcess(worker, notifier, queue, metrics)
 
 
 async def watch_queue(process: WorkerProcess, stop: asyncio.Event) -> None:
@@ -140,12 +164,14 @@ async def watch_queue(process: WorkerProcess, stop: asyncio.Event) -> None:
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     async with worker_process(settings) as process:
         watcher = asyncio.create_task(watch_queue(process, stop))
+        notifying = asyncio.create_task(process.notifier.run(stop), name="notifier")
         log.info("fan-out worker %s started", consumer_name())
         try:
             await process.worker.run(stop)
         finally:
             stop.set()
             await watcher
+            await notifying
         log.info("fan-out worker stopped after %d deliveries", process.worker.delivered)
 
 

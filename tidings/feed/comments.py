@@ -3,6 +3,7 @@ rules as a post, and hidden between people who blocked one another."""
 
 from collections.abc import Sequence
 
+from tidings.feed.changed_groups import ChangedGroups, comments_on
 from tidings.feed.errors import NotFound
 from tidings.feed.ids import PostIdGenerator, post_id_time
 from tidings.feed.lookup import ReadLookup
@@ -28,11 +29,14 @@ class Comments:
         graph: FriendGraph,
         ids: PostIdGenerator,
         limiter: RateLimiter,
+        changed: ChangedGroups,
     ) -> None:
         self._store = store
         self._graph = graph
         self._ids = ids
         self._limiter = limiter
+        # The author's notification about the post's comments, written by the notifier.
+        self._changed = changed
 
     async def add(
         self,
@@ -44,7 +48,7 @@ class Comments:
     ) -> CommentView:
         """Stores the comment; with a key, a retry returns the first one and stores
         nothing new (nor counts against the limit)."""
-        await readable_post(viewer_id, post_id, lookup)
+        post = await readable_post(viewer_id, post_id, lookup)
         body, _client = validate_post(body, None)
         if idempotency_key is not None:
             validate_idempotency_key(idempotency_key)
@@ -58,9 +62,12 @@ class Comments:
                 comment_id, post_id, viewer_id, body, post_id_time(comment_id)
             )
             try:
-                return CommentView.of(await self._store.insert(comment, idempotency_key))
+                stored = await self._store.insert(comment, idempotency_key)
             except CommentIdTaken:
                 continue
+            if viewer_id != post.author_id:  # nobody is told of their own comment
+                await self._changed.mark(comments_on(post_id))
+            return CommentView.of(stored)
         raise RuntimeError("could not allocate a unique comment id")
 
     async def delete(self, viewer_id: str, comment_id: int, lookup: ReadLookup) -> None:
@@ -74,7 +81,9 @@ class Comments:
             if post is None or post.author_id != viewer_id:
                 raise NotFound(NO_SUCH_COMMENT)
         await self._limiter.take(viewer_id)
-        await self._store.delete(comment)
+        if await self._store.delete(comment):
+            # The notification that named it names the one before, or goes.
+            await self._changed.mark(comments_on(comment.post_id))
 
     async def thread(
         self,

@@ -6,6 +6,7 @@ from tidings.feed.backfill import Backfill
 from tidings.feed.celebrities import Celebrities
 from tidings.feed.errors import BadUserInput
 from tidings.feed.friend_lists import friend_chunks
+from tidings.feed.notifications import Notifications
 from tidings.feed.people import People
 from tidings.feed.queue import FanoutQueue
 from tidings.feed.rate_limit import RateLimiter
@@ -39,8 +40,11 @@ class Friendships:
         backfill_posts: int,
         timeline_max: int,
         people: People | None = None,
+        notifications: Notifications | None = None,
     ) -> None:
         self._graph = graph
+        # Where requests and acceptances are told (the API's; none in tooling).
+        self._notifications = notifications
         # Whose friend counts this process keeps, to forget them when they change.
         self._people = people
         self._timelines = timelines
@@ -76,6 +80,11 @@ class Friendships:
                 "withdraw some before asking anyone else.",
                 field="userId",
             )
+        if self._notifications is not None:
+            if outcome is RequestOutcome.SENT:
+                await self._notifications.friend_requested(viewer_id, other_id)
+            elif outcome is RequestOutcome.ACCEPTED:
+                await self._notifications.friend_accepted(viewer_id, other_id)
         if outcome is RequestOutcome.ACCEPTED:
             await self._ties.forget([viewer_id, other_id])
             for reader, author in ((viewer_id, other_id), (other_id, viewer_id)):
@@ -89,6 +98,9 @@ class Friendships:
         await self._friending.take(viewer_id)
         if await self._graph.remove_friendship(viewer_id, other_id):
             await self._ended(viewer_id, other_id)
+        if self._notifications is not None:
+            # A request withdrawn is no longer news (a no-op for anything else).
+            await self._notifications.request_withdrawn(viewer_id, other_id)
         return other_id
 
     async def block(self, viewer_id: str, user_id: str) -> str:

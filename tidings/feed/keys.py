@@ -74,6 +74,10 @@ class Keys:
         """A celebrity's new posts, published once for all their subscribed friends."""
         return f"{self.namespace}:celebrity:{hash_tag(author_id)}"
 
+    def notification_channel(self, user_id: str) -> str:
+        """Keys of the user's notifications as they are created or updated."""
+        return f"{self.namespace}:notify:{hash_tag(user_id)}"
+
     @property
     def deleted_posts_channel(self) -> str:
         """Ids of deleted posts, for every API process to drop from its post cache."""
@@ -98,6 +102,16 @@ class Keys:
     def durability_marker(self) -> str:
         """Written before WAITAOF, so the wait covers every write before it."""
         return f"{self.namespace}:{{fanout}}:disk"
+
+    @property
+    def changed_groups(self) -> str:
+        """Notification groups changed since last written, scored by when first changed."""
+        return f"{self.namespace}:{{notify}}:changed"
+
+    @property
+    def claimed_groups(self) -> str:
+        """Groups a notifier is writing, scored by when its claim runs out."""
+        return f"{self.namespace}:{{notify}}:claimed"
 
     @property
     def outbox_sweep_lock(self) -> str:

@@ -4,6 +4,7 @@ did; anyone else gets exactly what a missing post gets."""
 import time
 from collections.abc import Sequence
 
+from tidings.feed.changed_groups import ChangedGroups, likes_of
 from tidings.feed.lookup import ReadLookup
 from tidings.feed.paging import check_page_size, overfetched
 from tidings.feed.rate_limit import RateLimiter
@@ -13,23 +14,31 @@ from tidings.stores.likes import LikerPosition, LikeStore
 
 
 class Likes:
-    def __init__(self, store: LikeStore, limiter: RateLimiter) -> None:
+    def __init__(self, store: LikeStore, limiter: RateLimiter, changed: ChangedGroups) -> None:
         self._store = store
         self._limiter = limiter
+        # The author's notification about the post's likes, written by the notifier.
+        self._changed = changed
 
     async def like(self, viewer_id: str, post_id: int, lookup: ReadLookup) -> PostView:
         """Idempotent: liking twice is one like."""
         post = await readable_post(viewer_id, post_id, lookup)
         await self._limiter.take(viewer_id)
-        await self._store.like(post_id, viewer_id, int(time.time() * 1000))
+        if await self._store.like(post_id, viewer_id, int(time.time() * 1000)):
+            await self._notify(post, viewer_id)
         return post
 
     async def unlike(self, viewer_id: str, post_id: int, lookup: ReadLookup) -> PostView:
         """Idempotent: unliking what was never liked changes nothing."""
         post = await readable_post(viewer_id, post_id, lookup)
         await self._limiter.take(viewer_id)
-        await self._store.unlike(post_id, viewer_id)
+        if await self._store.unlike(post_id, viewer_id):
+            await self._notify(post, viewer_id)
         return post
+
+    async def _notify(self, post: PostView, viewer_id: str) -> None:
+        if viewer_id != post.author_id:  # nobody is told of their own like
+            await self._changed.mark(likes_of(post.id))
 
     async def likers(
         self,

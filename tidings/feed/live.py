@@ -1,9 +1,11 @@
-"""Live timelines: posts announced over Redis pub/sub, delivered to local listeners.
+"""Live delivery: posts and notifications announced over Redis pub/sub, delivered
+to local listeners.
 
 One hub per API process holds one pub/sub connection, whatever the number of
 WebSocket subscribers: a channel is subscribed while at least one local listener
-needs it. Workers publish only for users marked live, a mark each hub refreshes
-while its listeners stay connected and that expires on its own if the process dies.
+needs it. Workers publish posts only for users marked live, a mark each hub
+refreshes while its timeline listeners stay connected and that expires on its
+own if the process dies. Notifications are few per user: always published.
 """
 
 import asyncio
@@ -11,7 +13,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
@@ -24,6 +26,19 @@ log = logging.getLogger(__name__)
 _HYDRATE_BATCH = 500
 
 
+def stop_if_cancelled() -> None:
+    """Ends the stream if it was cancelled while a client library swallowed it.
+
+    redis-py and PyMongo can lose a cancellation that lands mid-command (seen
+    here on Python 3.11: about 1 in 4 for a Redis GET in a tight loop), which
+    would leave a disconnected subscriber's task, listener and channels alive.
+    The task's cancellation count survives, so we look at it after each call.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 class Announcer:
     """The worker's side: a celebrity's post is published once, to one channel that
     their subscribed friends listen to, not once per friend."""
@@ -34,6 +49,10 @@ class Announcer:
 
     async def celebrity_post(self, author_id: str, post_id: int) -> None:
         await self._redis.publish(self._keys.celebrity_channel(author_id), str(post_id))
+
+
+class Subscriber(Protocol):
+    channels: set[str]
 
 
 class Listener:
@@ -74,6 +93,35 @@ class Listener:
         return self._events.popleft()
 
 
+class KeyListener:
+    """One notification subscription's queue of keys: a key already waiting is not
+    queued twice (the subscriber reads the notification as it is by then)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.channels: set[str] = set()
+        self._keys: dict[str, None] = {}
+        self._capacity = capacity
+        self._ready = asyncio.Event()
+
+    def put(self, key: str) -> bool:
+        if key in self._keys:
+            return True
+        full = len(self._keys) >= self._capacity
+        if full:
+            del self._keys[next(iter(self._keys))]
+        self._keys[key] = None
+        self._ready.set()
+        return not full
+
+    async def next(self) -> str:
+        while not self._keys:
+            self._ready.clear()
+            await self._ready.wait()
+        key = next(iter(self._keys))
+        del self._keys[key]
+        return key
+
+
 class LiveHub:
     def __init__(
         self,
@@ -92,7 +140,7 @@ class LiveHub:
         self._capacity = capacity
         self._presence_seconds = presence_seconds
         self._pubsub = redis.pubsub(ignore_subscribe_messages=True)
-        self._by_channel: dict[str, set[Listener]] = {}
+        self._by_channel: dict[str, set[Subscriber]] = {}
         self._listeners: set[Listener] = set()
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
@@ -122,7 +170,18 @@ class LiveHub:
         channels = [self._keys.user_channel(user_id)]
         channels += [self._keys.celebrity_channel(c) for c in celebrity_ids]
         await self._mark_live([user_id])
+        self._listeners.add(listener)
         await self._attach(listener, channels)
+        try:
+            yield listener
+        finally:
+            self._listeners.discard(listener)
+            await asyncio.shield(self._detach(listener))
+
+    @contextlib.asynccontextmanager
+    async def listen_notifications(self, user_id: str) -> AsyncIterator[KeyListener]:
+        listener = KeyListener(self._capacity)
+        await self._attach(listener, [self._keys.notification_channel(user_id)])
         try:
             yield listener
         finally:
@@ -136,17 +195,15 @@ class LiveHub:
             await self._unsubscribe(listener, listener.channels - wanted)
             await self._subscribe(listener, wanted - listener.channels)
 
-    async def _attach(self, listener: Listener, channels: Sequence[str]) -> None:
+    async def _attach(self, listener: Subscriber, channels: Sequence[str]) -> None:
         async with self._lock:
-            self._listeners.add(listener)
             await self._subscribe(listener, set(channels))
 
-    async def _detach(self, listener: Listener) -> None:
+    async def _detach(self, listener: Subscriber) -> None:
         async with self._lock:
-            self._listeners.discard(listener)
             await self._unsubscribe(listener, set(listener.channels))
 
-    async def _subscribe(self, listener: Listener, channels: set[str]) -> None:
+    async def _subscribe(self, listener: Subscriber, channels: set[str]) -> None:
         new = [channel for channel in channels if channel not in self._by_channel]
         for channel in channels:
             self._by_channel.setdefault(channel, set()).add(listener)
@@ -154,7 +211,7 @@ class LiveHub:
         if new:
             await self._pubsub.subscribe(*new)
 
-    async def _unsubscribe(self, listener: Listener, channels: set[str]) -> None:
+    async def _unsubscribe(self, listener: Subscriber, channels: set[str]) -> None:
         unused = []
         for channel in channels:
             listener.channels.discard(channel)
@@ -180,15 +237,25 @@ class LiveHub:
                 await asyncio.sleep(1)
 
     async def _receive(self) -> list[tuple[str, int]]:
-        """The next announcement, with every other one that has already arrived."""
+        """The next announcement, with every other one that has already arrived;
+        notifications go straight to their listeners, posts are returned."""
         announced: list[tuple[str, int]] = []
         message: Any = await self._pubsub.get_message(timeout=1.0)
         while message is not None and len(announced) < _HYDRATE_BATCH:
-            data = str(message.get("data", ""))
-            if message.get("type") == "message" and data.isdigit():
-                announced.append((str(message["channel"]), int(data)))
+            channel, data = str(message.get("channel", "")), str(message.get("data", ""))
+            if message.get("type") != "message":
+                pass
+            elif data.isdigit():
+                announced.append((channel, int(data)))
+            else:
+                self._deliver_key(channel, data)
             message = await self._pubsub.get_message(timeout=0)
         return announced
+
+    def _deliver_key(self, channel: str, key: str) -> None:
+        for listener in list(self._by_channel.get(channel, ())):
+            if isinstance(listener, KeyListener) and not listener.put(key):
+                self.dropped += 1
 
     async def announce_deleted(self, post_id: int) -> None:
         """Evicts a deleted post here at once, and in every other API process."""
@@ -214,7 +281,7 @@ class LiveHub:
             if post is None:  # deleted meanwhile: nothing to show
                 continue
             for listener in list(self._by_channel.get(channel, ())):
-                if not listener.put(post):
+                if isinstance(listener, Listener) and not listener.put(post):
                     self.dropped += 1
 
     async def _refresh_presence(self) -> None:

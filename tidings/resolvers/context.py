@@ -14,6 +14,7 @@ from tidings.feed.friends import Friendships
 from tidings.feed.home import HomeTimeline
 from tidings.feed.likes import Likes
 from tidings.feed.live_timeline import LiveTimeline
+from tidings.feed.notifications import Notifications
 from tidings.feed.people import People
 from tidings.feed.posts import PostService
 from tidings.resolvers.loaders import Loaders, ReadSources, build_loaders
@@ -37,6 +38,7 @@ class Backends:
     people: People
     likes: Likes
     comments: Comments
+    notifications: Notifications
     cursors: CursorCodec
     # Behind the request's core loaders.
     reads: ReadSources

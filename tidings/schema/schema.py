@@ -16,7 +16,7 @@ from strawberry.types.graphql import OperationType
 
 from tidings.feed.errors import BadUserInput, TidingsError
 from tidings.feed.read_model import PostView
-from tidings.resolvers import comments, likes, mutations, queries, subscriptions
+from tidings.resolvers import comments, likes, mutations, notifications, queries, subscriptions
 from tidings.resolvers.context import Context
 from tidings.resolvers.page_builder import BatchStep, PageBuilder, PageFacts
 from tidings.schema.budget import QueryBudget
@@ -32,6 +32,7 @@ from tidings.schema.types import (
     CreatePostPayload,
     DeleteCommentPayload,
     DeletePostPayload,
+    Notification,
     Post,
     PostConnection,
     User,
@@ -116,6 +117,13 @@ class Mutation:
     ) -> DeleteCommentPayload:
         comment_id = await comments.delete_comment(info.context, id)
         return DeleteCommentPayload(deleted_comment_id=strawberry.ID(str(comment_id)))
+
+    @strawberry.mutation(description="The viewer's own; all of them when ids is omitted.")
+    async def mark_notifications_read(
+        self, info: Info[Context, None], ids: list[strawberry.ID] | None = None
+    ) -> User:
+        viewer_id = await notifications.mark_read(info.context, ids)
+        return User(id=strawberry.ID(viewer_id))
 
     @strawberry.mutation(
         description="Sends a friend request, or accepts theirs: friends once both asked."
@@ -244,6 +252,13 @@ class Subscription:
     async def timeline_post(self, info: Info[Context, None]) -> AsyncIterator[Post]:
         async for post in subscriptions.timeline_posts(info.context):
             yield Post.of(post, await page_facts(info, (), [post]))
+
+    @strawberry.subscription(
+        description="The viewer's notifications, as they are created or updated."
+    )
+    async def notification(self, info: Info[Context, None]) -> AsyncIterator[Notification]:
+        async for found in notifications.follow(info.context):
+            yield Notification.of(found)
 
 
 def build_schema(

@@ -7,8 +7,9 @@ from typing import TypeVar
 import strawberry
 from strawberry.types import Info
 
+from tidings.feed.notifications import notification_id
 from tidings.feed.read_model import CommentView, PostView
-from tidings.resolvers import comments, likes, queries
+from tidings.resolvers import comments, likes, notifications, queries
 from tidings.resolvers.comments import COMMENT_COUNTS
 from tidings.resolvers.context import Context
 from tidings.resolvers.friend_counts import AUTHOR_FRIEND_COUNTS, friend_count
@@ -16,6 +17,7 @@ from tidings.resolvers.likes import LIKE_COUNTS, VIEWER_LIKES
 from tidings.resolvers.page_builder import NO_FACTS, PageFacts
 from tidings.resolvers.pages import Page
 from tidings.stores.graph import Relation, RelationList
+from tidings.stores.notifications import NotificationDocument
 
 Node = TypeVar("Node")
 
@@ -117,6 +119,17 @@ class User:
             Suggestion(user=User(id=strawberry.ID(s.id)), mutual_friend_count=s.mutual_friends)
             for s in found
         ]
+
+    @strawberry.field(description="Newest first; the viewer only (null elsewhere).")
+    async def notifications(
+        self, info: Info[Context, None], first: int = 20, after: str | None = None
+    ) -> "NotificationConnection | None":
+        page = await notifications.newest(info.context, self.id, first, after)
+        return None if page is None else NotificationConnection.of(page)
+
+    @strawberry.field(description="The viewer only (null elsewhere).")
+    async def unread_notification_count(self, info: Info[Context, None]) -> int | None:
+        return await notifications.unread_count(info.context, self.id)
 
     @strawberry.field(description="Newest first; the viewer only (null elsewhere).")
     async def muted(
@@ -320,3 +333,72 @@ class CreatePostPayload:
 @strawberry.type
 class DeletePostPayload:
     deleted_post_id: strawberry.ID
+
+
+@strawberry.enum
+class NotificationKind(Enum):
+    POST_LIKED = "POST_LIKED"
+    POST_COMMENTED = "POST_COMMENTED"
+    FRIEND_REQUEST_RECEIVED = "FRIEND_REQUEST_RECEIVED"
+    FRIEND_REQUEST_ACCEPTED = "FRIEND_REQUEST_ACCEPTED"
+
+
+@strawberry.type(
+    description="Likes of one post, comments on one post, or one friend request: "
+    "raised to the top and unread again when someone new acts."
+)
+class Notification:
+    id: strawberry.ID
+    kind: NotificationKind
+    actor_count: int = strawberry.field(description="Distinct people behind it.")
+    read: bool
+    updated_at: datetime
+    document: strawberry.Private[NotificationDocument]
+
+    @strawberry.field(description="Newest first.")
+    async def actors(self, info: Info[Context, None], first: int = 3) -> list[User]:
+        found = await notifications.actors(info.context, self.document, first)
+        return [User(id=strawberry.ID(actor)) for actor in found]
+
+    @strawberry.field(description="POST_LIKED, POST_COMMENTED: the post (null once deleted).")
+    async def post(self, info: Info[Context, None]) -> Post | None:
+        found = await notifications.post(info.context, self.document)
+        return None if found is None else Post.of(found)
+
+    @strawberry.field(description="POST_COMMENTED: the newest comment.")
+    async def comment(self, info: Info[Context, None]) -> Comment | None:
+        found = await notifications.comment(info.context, self.document)
+        return None if found is None else Comment.of(found)
+
+    @classmethod
+    def of(cls, notification: NotificationDocument) -> "Notification":
+        return cls(
+            id=strawberry.ID(notification_id(notification)),
+            kind=NotificationKind(notification.kind.value),
+            actor_count=notification.actor_count,
+            read=notification.read,
+            updated_at=notification.updated_at,
+            document=notification,
+        )
+
+
+@strawberry.type
+class NotificationEdge:
+    cursor: str
+    node: Notification
+
+
+@strawberry.type
+class NotificationConnection:
+    edges: list[NotificationEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def of(cls, page: Page[NotificationDocument]) -> "NotificationConnection":
+        return cls(
+            edges=[
+                NotificationEdge(cursor=cursor, node=Notification.of(node))
+                for cursor, node in page.edges
+            ],
+            page_info=PageInfo.of(page),
+        )

@@ -1,12 +1,17 @@
 """Comments in MongoDB: objects of their own (they repeat, unlike likes), each with
-a time-ordered id, and a count per post kept beside them (counters.py)."""
+a time-ordered id, and a count per post kept beside them (counters.py).
+
+Beside them, who commented on a post (one document per post and commenter, with
+how many comments and when the last one came) and how many did: what a post's
+author is told ("ann and 3 others commented"), kept as comments come and go.
+"""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from pymongo.write_concern import WriteConcern
@@ -16,6 +21,8 @@ from tidings.stores.counters import ShardedCounts, counts_by_post
 
 COMMENTS = "comments"
 COMMENT_COUNTS = "comment_counts"
+COMMENTERS = "commenters"
+COMMENTER_COUNTS = "commenter_counts"
 _IDEMPOTENCY_KEY = "idempotency_key"
 
 
@@ -53,6 +60,8 @@ class CommentStore:
             COMMENTS, write_concern=WriteConcern(w="majority", j=True)
         )
         self._counts = ShardedCounts(database.get_collection(COMMENT_COUNTS), breaker)
+        self._commenters = database.get_collection(COMMENTERS)
+        self._commenter_counts = ShardedCounts(database.get_collection(COMMENTER_COUNTS), breaker)
 
     async def ensure_indexes(self) -> None:
         # A post's thread, oldest first, keyset on the time-ordered id.
@@ -67,6 +76,12 @@ class CommentStore:
             partialFilterExpression={_IDEMPOTENCY_KEY: {"$exists": True}},
         )
         await self._counts.ensure_indexes()
+        # A post's commenters, the latest to comment first.
+        await self._commenters.create_index(
+            [("post_id", ASCENDING), ("last_at", DESCENDING), ("user_id", DESCENDING)],
+            name="latest",
+        )
+        await self._commenter_counts.ensure_indexes()
 
     async def insert(
         self, comment: CommentDocument, idempotency_key: str | None
@@ -85,6 +100,19 @@ class CommentStore:
                     return earlier  # a retry that raced its first attempt
             raise CommentIdTaken(comment.id) from error
         await self._counts.change(comment.post_id, comment.author_id, +1)
+        noted = await self._breaker.call(
+            self._commenters.update_one(
+                {"_id": _commenter(comment.post_id, comment.author_id)},
+                {
+                    "$inc": {"n": 1},
+                    "$max": {"last_at": comment.created_at},
+                    "$setOnInsert": {"post_id": comment.post_id, "user_id": comment.author_id},
+                },
+                upsert=True,
+            )
+        )
+        if noted.upserted_id is not None:
+            await self._commenter_counts.change(comment.post_id, comment.author_id, +1)
         return comment
 
     async def by_idempotency_key(self, author_id: str, key: str) -> CommentDocument | None:
@@ -102,6 +130,19 @@ class CommentStore:
         if removed.deleted_count != 1:
             return False
         await self._counts.change(comment.post_id, comment.author_id, -1)
+        commenter = _commenter(comment.post_id, comment.author_id)
+        left = await self._breaker.call(
+            self._commenters.find_one_and_update(
+                {"_id": commenter}, {"$inc": {"n": -1}}, return_document=ReturnDocument.AFTER
+            )
+        )
+        if left is not None and left["n"] <= 0:
+            # Conditional: a comment added meanwhile keeps them a commenter.
+            gone = await self._breaker.call(
+                self._commenters.delete_one({"_id": commenter, "n": {"$lte": 0}})
+            )
+            if gone.deleted_count == 1:
+                await self._commenter_counts.change(comment.post_id, comment.author_id, -1)
         return True
 
     async def thread(self, post_id: int, after: int | None, limit: int) -> list[CommentDocument]:
@@ -118,10 +159,55 @@ class CommentStore:
     async def counts(self, post_ids: Sequence[int]) -> dict[int, int]:
         return await self._counts.totals(post_ids)
 
+    async def newest_commenters(self, post_id: int, limit: int) -> list[tuple[str, datetime]]:
+        """Who commented on the post, the latest to comment first, with when."""
+        cursor = (
+            self._commenters.find({"post_id": post_id}, {"user_id": 1, "last_at": 1})
+            .sort([("last_at", DESCENDING), ("user_id", DESCENDING)])
+            .limit(limit)
+        )
+        return [(c["user_id"], c["last_at"]) for c in await self._breaker.call(cursor.to_list())]
+
+    async def commenter_counts(self, post_ids: Sequence[int]) -> dict[int, int]:
+        """How many people commented on each post."""
+        return await self._commenter_counts.totals(post_ids)
+
+    async def has_commented(self, user_id: str, post_id: int) -> bool:
+        found = await self._breaker.call(
+            self._commenters.find_one({"_id": _commenter(post_id, user_id)}, {"_id": 1})
+        )
+        return found is not None
+
+    async def newest_not_by(self, post_id: int, author_id: str) -> CommentDocument | None:
+        """The post's newest comment by anyone but `author_id`."""
+        cursor = (
+            self._comments.find({"post_id": post_id, "author_id": {"$ne": author_id}})
+            .sort("_id", DESCENDING)
+            .limit(1)
+        )
+        found = await self._breaker.call(cursor.to_list())
+        return CommentDocument.from_mongo(found[0]) if found else None
+
+    async def get_many(self, comment_ids: Sequence[int]) -> dict[int, CommentDocument]:
+        if not comment_ids:
+            return {}
+        cursor = self._comments.find({"_id": {"$in": list(set(comment_ids))}})
+        found = await self._breaker.call(cursor.to_list())
+        return {doc["_id"]: CommentDocument.from_mongo(doc) for doc in found}
+
     async def forget_post(self, post_id: int) -> None:
-        """A deleted post's comments and counts."""
+        """A deleted post's comments, commenters and counts."""
         await self._breaker.call(self._comments.delete_many({"post_id": post_id}))
+        await self._breaker.call(self._commenters.delete_many({"post_id": post_id}))
         await self._counts.forget(post_id)
+        await self._commenter_counts.forget(post_id)
 
     async def recount(self) -> dict[int, tuple[int, int]]:
+        """Comment counts and commenter counts set to what exists; the posts whose
+        comment count had drifted, with (stored, actual)."""
+        await self._commenter_counts.recount(await counts_by_post(self._commenters))
         return await self._counts.recount(await counts_by_post(self._comments))
+
+
+def _commenter(post_id: int, user_id: str) -> str:
+    return f"{post_id}:{user_id}"

@@ -1,0 +1,167 @@
+"""The notifier: writes the notification groups that likes and comments changed.
+
+It runs in the worker process beside fan-out. Each pass claims up to `batch`
+changed groups (a hot post's likes are one group however many came since the
+last pass: coalesced, see changed_groups.py), reads their posts in one query,
+and recomputes each group from the likes and comments themselves: the newest
+few people, how many there are, the newest comment. Recomputing, not applying
+deltas, makes a repeated or reordered pass harmless and lets an unlike or a
+deleted comment shrink the group; a group nobody else is behind any more is
+removed. Nobody is notified of their own likes or comments.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from tidings.feed.backoff import Backoff
+from tidings.feed.changed_groups import ChangedGroups, comments_on, likes_of
+from tidings.feed.notification_writer import NotificationWriter
+from tidings.stores.breaker import OUTAGES, StoreUnavailable
+from tidings.stores.comments import CommentStore
+from tidings.stores.likes import LikeStore
+from tidings.stores.notifications import NotificationDocument, NotificationKind
+from tidings.stores.posts import PostDocument, PostStore
+
+log = logging.getLogger(__name__)
+
+# People a notification names, newest first; the rest are counted.
+ACTORS = 10
+_OUTAGES: tuple[type[BaseException], ...] = (*OUTAGES, StoreUnavailable)
+
+
+def _post_of(group: str) -> int | None:
+    digits = group[1:]
+    return int(digits) if group[:1] in {"L", "C"} and digits.isdigit() else None
+
+
+class Notifier:
+    def __init__(
+        self,
+        changed: ChangedGroups,
+        writer: NotificationWriter,
+        posts: PostStore,
+        likes: LikeStore,
+        comments: CommentStore,
+        *,
+        batch: int = 200,
+        idle_seconds: float = 0.05,
+        concurrency: int = 16,
+    ) -> None:
+        self._changed = changed
+        self._writer = writer
+        self._posts = posts
+        self._likes = likes
+        self._comments = comments
+        self._batch = batch
+        self._idle_seconds = idle_seconds
+        self._concurrency = asyncio.Semaphore(concurrency)
+        self._backoff = Backoff()
+        self.written = 0
+        self.failed = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                wrote = await self.write_changed()
+                self._backoff.reset()
+                delay = 0.0 if wrote else self._idle_seconds
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                self.failed += 1
+                delay = self._backoff.next_delay()
+                if isinstance(error, _OUTAGES):
+                    log.warning("notifications paused: %s; retrying in %.1fs", error, delay)
+                else:
+                    log.exception("writing notifications failed; retrying in %.1fs", delay)
+            if delay:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+
+    async def write_changed(self) -> int:
+        """One pass: the groups it wrote (or found gone)."""
+        groups = await self._changed.claim(self._batch)
+        if not groups:
+            return 0
+        try:
+            await self._write(groups)
+        except BaseException:
+            # Back in line for the next pass (or, if Redis is the one down, for
+            # whichever notifier claims them once their claim runs out).
+            with contextlib.suppress(*_OUTAGES):
+                await self._changed.release(groups)
+            raise
+        await self._changed.done(groups)
+        self.written += len(groups)
+        return len(groups)
+
+    async def _write(self, groups: list[str]) -> None:
+        wanted = {group: post_id for group in groups if (post_id := _post_of(group)) is not None}
+        posts = await self._posts.get_many(sorted(set(wanted.values())))
+        writes: list[Awaitable[None]] = []
+        for group, post_id in wanted.items():
+            post = posts.get(post_id)
+            if post is None:
+                writes.append(self._writer.forget_post(post_id))
+                continue
+            recompute = self._liked if group == likes_of(post_id) else self._commented
+            writes.append(self._bounded(group, post, recompute))
+        await asyncio.gather(*writes)
+
+    async def _bounded(
+        self,
+        group: str,
+        post: PostDocument,
+        recompute: Callable[[PostDocument], Awaitable[NotificationDocument | None]],
+    ) -> None:
+        async with self._concurrency:
+            notification = await recompute(post)
+            if notification is None:
+                await self._writer.remove(post.author_id, group)
+            else:
+                await self._writer.put(notification)
+
+    async def _liked(self, post: PostDocument) -> NotificationDocument | None:
+        author = post.author_id
+        likers, counts, own = await asyncio.gather(
+            self._likes.likers(post.id, None, ACTORS + 1),
+            self._likes.counts([post.id]),
+            self._likes.liked_by(author, [post.id]),
+        )
+        actors = [(at_ms, user) for at_ms, user in likers if user != author][:ACTORS]
+        if not actors:
+            return None
+        return NotificationDocument(
+            key=likes_of(post.id),
+            recipient=author,
+            kind=NotificationKind.POST_LIKED,
+            actors=tuple(user for _, user in actors),
+            actor_count=max(counts[post.id] - len(own), len(actors)),
+            updated_at=datetime.fromtimestamp(actors[0][0] / 1000, UTC),
+            post_id=post.id,
+        )
+
+    async def _commented(self, post: PostDocument) -> NotificationDocument | None:
+        author = post.author_id
+        commenters, counts, own, newest = await asyncio.gather(
+            self._comments.newest_commenters(post.id, ACTORS + 1),
+            self._comments.commenter_counts([post.id]),
+            self._comments.has_commented(author, post.id),
+            self._comments.newest_not_by(post.id, author),
+        )
+        actors = [(user, at) for user, at in commenters if user != author][:ACTORS]
+        if not actors or newest is None:
+            return None
+        return NotificationDocument(
+            key=comments_on(post.id),
+            recipient=author,
+            kind=NotificationKind.POST_COMMENTED,
+            actors=tuple(user for user, _ in actors),
+            actor_count=max(counts[post.id] - int(own), len(actors)),
+            updated_at=actors[0][1],
+            post_id=post.id,
+            comment_id=newest.id,
+        )
