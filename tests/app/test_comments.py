@@ -13,6 +13,7 @@ from tests.conftest import eventually
 from tests.graphs import ON_BOTH_GRAPHS
 from tests.spies import record_calls
 from tidings.stores.comments import COMMENTS, CommentStore
+from tidings.stores.likes import LikeStore
 
 pytestmark = ON_BOTH_GRAPHS
 
@@ -174,3 +175,52 @@ async def test_a_page_of_20_costs_one_count_query(
     data = await api.data("ann", "{ timeline(first: 20) { edges { node { commentCount } } } }")
     assert sum(edge["node"]["commentCount"] for edge in data["timeline"]["edges"]) == 1
     assert calls == ["counts"]
+
+
+SOCIAL_PAGE = """{ timeline(first: 20) { edges { node { id likeCount viewerHasLiked commentCount
+  comments(first: 2) { edges { cursor node { id body author { id } } }
+    pageInfo { hasNextPage endCursor } } } } } }"""
+
+
+async def test_a_social_page_costs_one_call_per_step_and_agrees_with_each_thread(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await befriend(api, "bob", "ann", "cy", "dee")
+    ids = [(await post(api, "bob", f"post {i}"))["id"] for i in range(20)]
+    # None, one, two, three and seven comments; the first one deleted on one post,
+    # and on another the first two by someone ann then blocks (the page asks again).
+    for n, post_id in zip((0, 1, 2, 3, 7), ids, strict=False):
+        for i in range(n):
+            await comment(api, "cy" if i % 2 else "bob", post_id, f"{post_id}-{i}")
+    gone = await comment(api, "cy", ids[5], "deleted soon")
+    await comment(api, "bob", ids[5], "stays")
+    await api.data("cy", REMOVE_COMMENT, {"id": gone})
+    blocked = ids[6]
+    for body in ("x1", "x2", "kept 1", "kept 2", "kept 3"):
+        await comment(api, "dee" if body.startswith("x") else "bob", blocked, body)
+
+    async def all_there() -> bool:
+        return len(await timeline_ids(api, "ann", 20)) == 20
+
+    await eventually(all_there)
+    await api.data("ann", BLOCK, {"id": "dee"})
+    calls = record_calls(
+        monkeypatch,
+        (CommentStore, "previews"),
+        (CommentStore, "thread"),
+        (CommentStore, "counts"),
+        (LikeStore, "counts"),
+        (LikeStore, "liked_by"),
+    )
+    data = await api.data("ann", SOCIAL_PAGE)
+    assert sorted(calls) == ["counts", "counts", "liked_by", "previews"]
+    for edge in data["timeline"]["edges"]:
+        node = edge["node"]
+        expected = await api.data("ann", THREAD, {"id": node["id"], "first": 2})
+        assert node["comments"] == expected["post"]["comments"], node["id"]
+    by_id = {edge["node"]["id"]: edge["node"] for edge in data["timeline"]["edges"]}
+    assert [e["node"]["body"] for e in by_id[blocked]["comments"]["edges"]] == [
+        "kept 1",
+        "kept 2",
+    ]
+    assert [e["node"]["body"] for e in by_id[ids[5]]["comments"]["edges"]] == ["stays"]

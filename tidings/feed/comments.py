@@ -2,6 +2,7 @@
 rules as a post, and hidden between people who blocked one another."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from tidings.feed.changed_groups import ChangedGroups, comments_on
 from tidings.feed.errors import NotFound
@@ -12,7 +13,7 @@ from tidings.feed.posts import validate_idempotency_key, validate_post
 from tidings.feed.rate_limit import RateLimiter
 from tidings.feed.read_model import CommentView
 from tidings.feed.visibility import readable_post
-from tidings.stores.comments import CommentDocument, CommentIdTaken, CommentStore
+from tidings.stores.comments import PREVIEW, CommentDocument, CommentIdTaken, CommentStore
 from tidings.stores.graph import FriendGraph
 
 # What a missing comment answers, and so what one the viewer may not touch does.
@@ -20,6 +21,24 @@ NO_SUCH_COMMENT = "There is no comment with this id."
 _ID_ATTEMPTS = 5
 # Rounds of reading past comments hidden by blocks, before a page answers short.
 _HIDDEN_ROUNDS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class FirstComments:
+    """A post's first comments as one viewer sees them, for a page to show."""
+
+    shown: list[CommentView]
+    # Whether the post has no comments past these.
+    complete: bool
+
+    def first_page(self, first: int) -> tuple[list[CommentView], bool, int | None] | None:
+        """The thread's first page of `first`, as `Comments.thread` answers it, if
+        these are enough to tell."""
+        if first < len(self.shown):
+            return self.shown[:first], True, self.shown[first - 1].id
+        if self.complete:
+            return self.shown, False, self.shown[-1].id if self.shown else None
+        return None
 
 
 class Comments:
@@ -117,6 +136,24 @@ class Comments:
                 return shown, False, shown[-1].id if shown else position
         # Many hidden in a row: answer what there is; the cursor goes on from here.
         return shown, True, position
+
+    async def first_comments(
+        self, viewer_id: str, post_ids: Sequence[int]
+    ) -> dict[int, FirstComments]:
+        """For a page's posts (which the caller has checked the viewer may read):
+        each one's first comments, in one query, and one graph query for blocks."""
+        previews = await self._store.previews(post_ids)
+        authors = {c.author_id for first in previews.values() for c in first} - {viewer_id}
+        hidden = (
+            await self._graph.blocked_either_way(viewer_id, sorted(authors)) if authors else set()
+        )
+        return {
+            post_id: FirstComments(
+                [CommentView.of(c) for c in first if c.author_id not in hidden],
+                complete=len(first) < PREVIEW,
+            )
+            for post_id, first in previews.items()
+        }
 
     async def counts(self, post_ids: Sequence[int]) -> dict[int, int]:
         """The posts' totals (blocked people's comments included): for a page's posts,

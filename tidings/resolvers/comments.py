@@ -1,14 +1,17 @@
-"""Comments: counts on a page in one batch step, threads, adding and deleting."""
+"""Comments: counts and first comments on a page in one batch step each, threads,
+adding and deleting."""
 
 from collections.abc import Sequence
 
+from tidings.feed.comments import FirstComments
 from tidings.feed.cursor import POST_ID, CursorKind
 from tidings.feed.errors import BadUserInput
 from tidings.feed.ids import parse_post_id
+from tidings.feed.paging import check_page_size
 from tidings.feed.read_model import CommentView, PostView
 from tidings.feed.visibility import readable_post
 from tidings.resolvers.context import Context
-from tidings.resolvers.page_builder import PostValues
+from tidings.resolvers.page_builder import BatchStep, PageFacts, PostValues
 from tidings.resolvers.pages import Page
 
 # A comment in a post's thread, oldest first: its time-ordered id (signed under a
@@ -23,14 +26,28 @@ async def _comment_counts(ctx: Context, post_ids: Sequence[int]) -> dict[int, in
 COMMENT_COUNTS = PostValues("comment counts", "commentCount", _comment_counts)
 
 
-async def thread(ctx: Context, post_id: int, first: int, after: str | None) -> Page[CommentView]:
-    """The post's comments, oldest first; NOT_FOUND unless the viewer may read it."""
+async def _first_comments(ctx: Context, posts: Sequence[PostView]) -> dict[int, FirstComments]:
+    viewer_id = ctx.require_viewer()
+    return await ctx.backends.comments.first_comments(viewer_id, [post.id for post in posts])
+
+
+# What a feed shows under each post: its first comments, for the page at once.
+FIRST_COMMENTS = BatchStep("first comments", frozenset({"comments"}), _first_comments)
+
+
+async def thread(
+    ctx: Context, post_id: int, first: int, after: str | None, facts: PageFacts
+) -> Page[CommentView]:
+    """The post's comments, oldest first; NOT_FOUND unless the viewer may read it.
+    A first page the page's first comments answer costs nothing more."""
     viewer_id = ctx.require_viewer()
     cursors = ctx.backends.cursors
     start = cursors.decode_optional(COMMENT, after)
-    comments, has_next, end = await ctx.backends.comments.thread(
-        viewer_id, post_id, start, first, ctx.loaders
-    )
+    preview = facts.get(FIRST_COMMENTS, post_id) if start is None else None
+    answer = None if preview is None else preview.first_page(check_page_size(first))
+    if answer is None:
+        answer = await ctx.backends.comments.thread(viewer_id, post_id, start, first, ctx.loaders)
+    comments, has_next, end = answer
     edges = [(cursors.encode(COMMENT, comment.id), comment) for comment in comments]
     end_cursor = None if end is None else cursors.encode(COMMENT, end)
     return Page(edges, has_next=has_next, has_previous=after is not None, end_cursor=end_cursor)

@@ -8,7 +8,7 @@ schema fields) and its step to this tuple.
 
 from typing import Any
 
-from tidings.resolvers.comments import COMMENT_COUNTS
+from tidings.resolvers.comments import COMMENT_COUNTS, FIRST_COMMENTS
 from tidings.resolvers.friend_counts import AUTHOR_FRIEND_COUNTS
 from tidings.resolvers.likes import LIKE_COUNTS, VIEWER_LIKES
 from tidings.resolvers.page_builder import BatchStep
@@ -18,4 +18,5 @@ POST_STEPS: tuple[BatchStep[Any, Any], ...] = (
     LIKE_COUNTS.step,
     VIEWER_LIKES.step,
     COMMENT_COUNTS.step,
+    FIRST_COMMENTS,
 )

@@ -201,7 +201,8 @@ class Post:
     async def comments(
         self, info: Info[Context, None], first: int = 20, after: str | None = None
     ) -> "CommentConnection":
-        return CommentConnection.of(await comments.thread(info.context, int(self.id), first, after))
+        page = await comments.thread(info.context, int(self.id), first, after, self.facts)
+        return CommentConnection.of(page)
 
     @strawberry.field(description="Who likes the post, newest first.")
     async def likers(

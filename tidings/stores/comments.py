@@ -6,6 +6,7 @@ how many comments and when the last one came) and how many did: what a post's
 author is told ("ann and 3 others commented"), kept as comments come and go.
 """
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,10 @@ from tidings.stores.counters import ShardedCounts, counts_by_post
 COMMENTS = "comments"
 COMMENT_COUNTS = "comment_counts"
 COMMENTERS = "commenters"
+PREVIEWS = "comment_previews"
+# A post's first comments, kept together so a page shows each post's first few in
+# one query: more than a client shows (two), for those hidden by blocks.
+PREVIEW = 5
 COMMENTER_COUNTS = "commenter_counts"
 _IDEMPOTENCY_KEY = "idempotency_key"
 
@@ -61,6 +66,7 @@ class CommentStore:
         )
         self._counts = ShardedCounts(database.get_collection(COMMENT_COUNTS), breaker)
         self._commenters = database.get_collection(COMMENTERS)
+        self._previews = database.get_collection(PREVIEWS)
         self._commenter_counts = ShardedCounts(database.get_collection(COMMENTER_COUNTS), breaker)
 
     async def ensure_indexes(self) -> None:
@@ -113,7 +119,52 @@ class CommentStore:
         )
         if noted.upserted_id is not None:
             await self._commenter_counts.change(comment.post_id, comment.author_id, +1)
+        await self._preview_add(comment)
         return comment
+
+    async def _preview_add(self, comment: CommentDocument) -> None:
+        """Into the post's first comments, if it is one of them. A hot post's preview
+        is full after its first few: later comments match nothing and write nothing."""
+        last = f"first.{PREVIEW - 1}"
+        belongs = {
+            "_id": comment.post_id,
+            "first._id": {"$ne": comment.id},
+            "$or": [{last: {"$exists": False}}, {f"{last}._id": {"$gt": comment.id}}],
+        }
+        earliest = {"$each": [comment.to_mongo()], "$sort": {"_id": 1}, "$slice": PREVIEW}
+        # A duplicate key: the preview holds it already, or is full of earlier ones.
+        with contextlib.suppress(DuplicateKeyError):
+            await self._breaker.call(
+                self._previews.update_one(belongs, {"$push": {"first": earliest}}, upsert=True)
+            )
+
+    async def _preview_remove(self, comment: CommentDocument) -> None:
+        """Out of the post's first comments; the next one in line takes its place."""
+        pulled = await self._breaker.call(
+            self._previews.update_one(
+                {"_id": comment.post_id, "first._id": comment.id},
+                {"$pull": {"first": {"_id": comment.id}}},
+            )
+        )
+        if pulled.modified_count:
+            first = await self.thread(comment.post_id, None, PREVIEW)
+            await self._breaker.call(
+                self._previews.update_one(
+                    {"_id": comment.post_id},
+                    {"$set": {"first": [c.to_mongo() for c in first]}},
+                )
+            )
+
+    async def previews(self, post_ids: Sequence[int]) -> dict[int, list[CommentDocument]]:
+        """Each post's first `PREVIEW` comments, oldest first (all, if it has fewer),
+        in one round trip."""
+        found: dict[int, list[CommentDocument]] = {post_id: [] for post_id in post_ids}
+        if not post_ids:
+            return found
+        cursor = self._previews.find({"_id": {"$in": list(set(post_ids))}})
+        for preview in await self._breaker.call(cursor.to_list()):
+            found[preview["_id"]] = [CommentDocument.from_mongo(c) for c in preview["first"]]
+        return found
 
     async def by_idempotency_key(self, author_id: str, key: str) -> CommentDocument | None:
         query = {"author_id": author_id, _IDEMPOTENCY_KEY: key}
@@ -143,6 +194,7 @@ class CommentStore:
             )
             if gone.deleted_count == 1:
                 await self._commenter_counts.change(comment.post_id, comment.author_id, -1)
+        await self._preview_remove(comment)
         return True
 
     async def thread(self, post_id: int, after: int | None, limit: int) -> list[CommentDocument]:
@@ -199,6 +251,7 @@ class CommentStore:
         """A deleted post's comments, commenters and counts."""
         await self._breaker.call(self._comments.delete_many({"post_id": post_id}))
         await self._breaker.call(self._commenters.delete_many({"post_id": post_id}))
+        await self._breaker.call(self._previews.delete_one({"_id": post_id}))
         await self._counts.forget(post_id)
         await self._commenter_counts.forget(post_id)
 
