@@ -32,7 +32,13 @@ async def test_the_tiny_bench_produces_a_complete_report(
         await drop_namespace(settings)
 
     read = report["read"]
-    for name in ("first_page", "deep_page", "ceiling_a_static_strawberry"):
+    for name in (
+        "first_page",
+        "first_page_social",
+        "deep_page",
+        "ceiling_a_static_strawberry",
+        "ceiling_a_social",
+    ):
         assert read[name]["requests"] > 0
         assert read[name]["errors"] == 0
         assert read[name]["p50_ms"] > 0
@@ -64,6 +70,11 @@ async def test_the_tiny_bench_produces_a_complete_report(
     assert hot["hot_like_count"] == hot["likers"] == TINY.likers  # exact at the end
     assert hot["hot"]["likes"] == hot["spread"]["likes"] == TINY.likers
     assert hot["ratio_to_spread"] > 0
+    notify = report["interact"]["notify_lag"]
+    # Every like reached the author's subscription, each counted once.
+    assert notify["never_notified"] == 0
+    assert notify["notified_likes"] == notify["likes"] == TINY.likers
+    assert 0 < notify["notifications"] <= TINY.likers
     # The verdicts judge this run's own figures (their thresholds: test_bench_targets.py).
     values = [target["value"] for target in report["targets"].values()]
     assert values == [
@@ -72,5 +83,9 @@ async def test_the_tiny_bench_produces_a_complete_report(
         write["lag_to_timeline"]["p99_ms"],
         report["memory"]["bytes_per_entry"],
         report["celebrities"]["ratio_10x_to_1x"],
+        read["first_page_social"]["ratio_to_a"],
+        read["first_page_social"]["p99_ms"],
+        hot["ratio_to_spread"],
+        notify["p99_ms"],
     ]
     assert all(math.isfinite(value) for value in values)

@@ -7,27 +7,50 @@ import pytest
 from tidings_tools.bench import targets
 
 
-def report(first: float, fanout: float, lag: float, memory: float, celeb: float) -> dict[str, Any]:
+def report(*figures: float, exact: bool = True, missed: int = 0) -> dict[str, Any]:
+    first, fanout, lag, memory, celeb, social, social_p99, hot, notify = figures
     return {
-        "read": {"first_page": {"ratio_to_a": first}},
+        "read": {
+            "first_page": {"ratio_to_a": first},
+            "first_page_social": {"ratio_to_a": social, "p99_ms": social_p99},
+        },
         "fanout": {"ratio_to_b": fanout},
         "write": {"lag_to_timeline": {"p99_ms": lag}},
         "memory": {"bytes_per_entry": memory},
         "celebrities": {"ratio_10x_to_1x": celeb},
+        "interact": {
+            "like_hot_post": {
+                "ratio_to_spread": hot,
+                "hot_like_count": 400 if exact else 399,
+                "likers": 400,
+            },
+            "notify_lag": {"p99_ms": notify, "never_notified": missed},
+        },
     }
 
 
 @pytest.mark.parametrize(
     ("figures", "met"),
     [
-        ((0.6, 0.5, 499.0, 25.0, 1.5), [True] * 5),
-        ((0.59, 0.49, 500.0, 25.1, 1.51), [False] * 5),
-        ((0.25, 0.69, 8458.35, 20.5, 0.83), [False, True, False, True, True]),
+        ((0.6, 0.5, 499.0, 25.0, 1.5, 0.6, 49.9, 0.8, 499.0), [True] * 9),
+        ((0.59, 0.49, 500.0, 25.1, 1.51, 0.59, 50.0, 0.79, 500.0), [False] * 9),
+        (
+            (0.25, 0.69, 8458.35, 20.5, 0.83, 0.7, 80.0, 1.04, 120.0),
+            [False, True, False, True, True, True, False, True, True],
+        ),
     ],
 )
 def test_each_target_is_judged_by_its_own_threshold(
-    figures: tuple[float, float, float, float, float], met: list[bool]
+    figures: tuple[float, ...], met: list[bool]
 ) -> None:
     verdicts = targets(report(*figures))
     assert [target["met"] for target in verdicts.values()] == met
     assert [target["value"] for target in verdicts.values()] == list(figures)
+
+
+def test_an_inexact_count_or_a_missed_notification_fails_its_target() -> None:
+    figures = (0.6, 0.5, 499.0, 25.0, 1.5, 0.6, 49.9, 0.8, 499.0)
+    inexact = targets(report(*figures, exact=False))
+    assert [t["met"] for t in inexact.values()] == [True] * 7 + [False, True]
+    missed = targets(report(*figures, missed=1))
+    assert [t["met"] for t in missed.values()] == [True] * 8 + [False]

@@ -1,5 +1,6 @@
 """Ceiling (a) of `tidings bench`: Strawberry serving 20 static posts, with the same
-fields as a timeline page, through the same Starlette + Strawberry + uvicorn stack.
+fields as a timeline page (and, for the social page, counts, the viewer's like and
+the first comments), through the same Starlette + Strawberry + uvicorn stack.
 Nothing is stored or looked up, so no timeline read can be faster than this.
 
 The types mirror the response's shape, not `tidings.schema.types`, on purpose:
@@ -23,24 +24,52 @@ class User:
 
 
 @strawberry.type
-class Post:
+class Comment:
     id: strawberry.ID
     body: str
     created_at: datetime
-    client: str | None
     author: User
 
 
 @strawberry.type
-class PostEdge:
+class CommentEdge:
     cursor: str
-    node: Post
+    node: Comment
 
 
 @strawberry.type
 class PageInfo:
     has_next_page: bool
     end_cursor: str | None
+
+
+@strawberry.type
+class CommentConnection:
+    edges: list[CommentEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class Post:
+    id: strawberry.ID
+    body: str
+    created_at: datetime
+    client: str | None
+    author: User
+    like_count: int
+    viewer_has_liked: bool
+    comment_count: int
+    first_comments: strawberry.Private[CommentConnection]
+
+    @strawberry.field
+    def comments(self, first: int = 20, after: str | None = None) -> CommentConnection:
+        return self.first_comments
+
+
+@strawberry.type
+class PostEdge:
+    cursor: str
+    node: Post
 
 
 @strawberry.type
@@ -51,6 +80,21 @@ class PostConnection:
 
 def _page() -> PostConnection:
     now = datetime.now(UTC)
+    comments = CommentConnection(
+        edges=[
+            CommentEdge(
+                cursor=f"AAAAAAAAAAAAAAAAAAAAAAAA{i:03d}",
+                node=Comment(
+                    id=strawberry.ID(str(116_600_970_290_912 + i)),
+                    body="y" * 60,
+                    created_at=now,
+                    author=User(id=strawberry.ID(f"reader{i}"), friend_count=200),
+                ),
+            )
+            for i in range(2)
+        ],
+        page_info=PageInfo(has_next_page=True, end_cursor="y"),
+    )
     edges = [
         PostEdge(
             cursor=f"AAAAAAAAAAAAAAAAAAAAAAAA{i:03d}",
@@ -60,6 +104,10 @@ def _page() -> PostConnection:
                 created_at=now,
                 client=None,
                 author=User(id=strawberry.ID(f"author{i}"), friend_count=200),
+                like_count=5,
+                viewer_has_liked=i % 2 == 0,
+                comment_count=3,
+                first_comments=comments,
             ),
         )
         for i in range(20)

@@ -12,7 +12,10 @@ same machine, so noise between runs cancels out:
 - memory: Redis bytes per timeline entry at the cap;
 - celebrities: the worker's cost for a celebrity's post, at 1x and 10x the threshold;
 - interact: likes from distinct users on one hot post, against as many spread over
-  many posts (a hot post must cost no more), and the hot post's count at the end.
+  many posts (a hot post must cost no more), and the hot post's count at the end;
+  from a like to the author's live notification;
+- read also shows the social first page (counts, the viewer's like, two comments
+  under each post) against the same ceiling serving those fields.
 
 Reads and writes go to the running API and its namespace, with users prefixed by a
 run id. Fan-out, ZADD and memory work in a namespace of the bench's own, with
@@ -52,7 +55,10 @@ async def run_bench(
         report["read"] = await bench.read(parts, http)
         report["write"] = await bench.write(parts, http)
         report["attack"] = await bench.attack(http)
-        report["interact"] = {"like_hot_post": await bench.like_hot_post(parts, http)}
+        report["interact"] = {
+            "like_hot_post": await bench.like_hot_post(parts, http),
+            "notify_lag": await bench.notify_lag(parts, http),
+        }
     own_settings = bench.own_settings()
     async with open_stores(own_settings) as own_stores:
         own = await Parts.build(own_stores, own_settings)

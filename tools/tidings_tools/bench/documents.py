@@ -3,6 +3,13 @@
 PAGE = """query($after: String) { timeline(first: 20, after: $after) {
   edges { cursor node { id body createdAt client author { id friendCount } } }
   pageInfo { hasNextPage endCursor } } }"""
+# What a client shows under each post: counts, the viewer's like, two comments.
+SOCIAL_PAGE = """query($after: String) { timeline(first: 20, after: $after) {
+  edges { cursor node { id body createdAt client author { id friendCount }
+    likeCount viewerHasLiked commentCount
+    comments(first: 2) { edges { cursor node { id body createdAt author { id } } }
+      pageInfo { hasNextPage endCursor } } } }
+  pageInfo { hasNextPage endCursor } } }"""
 CREATE = 'mutation { createPost(input: {body: "benchmark post"}) { post { id } } }'
 CHEAP = "{ viewer { id friendCount } }"
 

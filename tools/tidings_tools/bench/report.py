@@ -7,6 +7,8 @@ from tidings_tools.bench.measure import ratio
 
 def targets(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     read, fan, write, memory = report["read"], report["fanout"], report["write"], report["memory"]
+    social, interact = read["first_page_social"], report["interact"]
+    hot, notify = interact["like_hot_post"], interact["notify_lag"]
     return {
         "first page >= 60% of ceiling (a)": {
             "value": read["first_page"]["ratio_to_a"],
@@ -28,6 +30,22 @@ def targets(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "value": report["celebrities"]["ratio_10x_to_1x"],
             "met": report["celebrities"]["ratio_10x_to_1x"] <= 1.5,
         },
+        "social first page >= 60% of its ceiling (a)": {
+            "value": social["ratio_to_a"],
+            "met": social["ratio_to_a"] >= 0.6,
+        },
+        "social first page p99 < 50 ms": {
+            "value": social["p99_ms"],
+            "met": social["p99_ms"] < 50,
+        },
+        "likes on a hot post >= 80% of as many spread, count exact": {
+            "value": hot["ratio_to_spread"],
+            "met": hot["ratio_to_spread"] >= 0.8 and hot["hot_like_count"] == hot["likers"],
+        },
+        "like-to-notification p99 < 0.5 s, none missed": {
+            "value": notify["p99_ms"],
+            "met": notify["p99_ms"] < 500 and notify["never_notified"] == 0,
+        },
     }
 
 
@@ -41,7 +59,7 @@ def render(report: dict[str, Any]) -> None:
     table = Table(title="Reads through the API (1 API process; 2 via --workers 2)")
     for column in ("query", "req/s", "p50 ms", "p95 ms", "p99 ms", "ratio to (a)"):
         table.add_column(column)
-    for name in ("first_page", "deep_page"):
+    for name in ("first_page", "first_page_social", "deep_page"):
         row = read[name]
         table.add_row(
             name, str(row["rps"]), str(row["p50_ms"]), str(row["p95_ms"]), str(row["p99_ms"]),
@@ -55,6 +73,11 @@ def render(report: dict[str, Any]) -> None:
     table.add_row(
         "(a) static Strawberry", str(ceiling["rps"]), str(ceiling["p50_ms"]),
         str(ceiling["p95_ms"]), str(ceiling["p99_ms"]), "1",
+    )  # fmt: skip
+    social = read["ceiling_a_social"]
+    table.add_row(
+        "(a) static Strawberry, social page", str(social["rps"]), str(social["p50_ms"]),
+        str(social["p95_ms"]), str(social["p99_ms"]), "1 (for first_page_social)",
     )  # fmt: skip
     console.print(table)
 
@@ -123,6 +146,13 @@ def render(report: dict[str, Any]) -> None:
         f"(p99 {hot['hot']['p99_ms']} ms), {hot['spread']['likes_per_s']}/s spread over "
         f"many ({hot['ratio_to_spread']}x); the hot post's count at the end: "
         f"{hot['hot_like_count']}"
+    )
+    notify = report["interact"]["notify_lag"]
+    console.print(
+        f"Like to live notification, {notify['likes']} likes at {notify['likes_per_s']}/s on "
+        f"{notify['posts']} posts: p50 {notify['p50_ms']} ms, p99 {notify['p99_ms']} ms; "
+        f"{notify['notifications']} notifications sent, {notify['never_notified']} likes "
+        "never notified"
     )
     attack = report["attack"]
     table = Table(title=f"Under attack ({attack['attackers']} attackers)")

@@ -1,6 +1,8 @@
 """The scenarios: each measures one figure and the ceiling it is judged against."""
 
 import asyncio
+import contextlib
+import json
 import os
 import random
 import statistics
@@ -12,15 +14,28 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from tidings.app import components
+from tidings.app.auth import issue_token
 from tidings.app.settings import Settings
 from tidings.app.stores import open_stores
 from tidings.feed.friend_lists import friend_ids
+from tidings.feed.ids import PostIdGenerator, post_id_time
 from tidings.feed.lookup import StoreLookup
 from tidings.feed.queue import GROUP, FanoutJob, JobKind
 from tidings.feed.timeline import TimelineStore
-from tidings_tools.bench.documents import CHEAP, CREATE, PAGE, costly_query, fragment_bomb
+from tidings.stores.comments import CommentDocument
+from tidings.stores.posts import PostDocument
+from tidings_tools.bench.documents import (
+    CHEAP,
+    CREATE,
+    PAGE,
+    SOCIAL_PAGE,
+    costly_query,
+    fragment_bomb,
+)
 from tidings_tools.bench.measure import latency_summary, load, percentile, ratio
 from tidings_tools.bench.parts import Parts, scratch_key
 from tidings_tools.bench.sizes import BenchSize
@@ -84,8 +99,13 @@ class Bench:
                 after = page["pageInfo"]["endCursor"] or after
             deep[reader] = after
 
+        await self.interactions(parts, posts[-40:], readers)
+
         async def first_page() -> None:
             await api.data(self.rng.choice(readers), PAGE)
+
+        async def first_page_social() -> None:
+            await api.data(self.rng.choice(readers), SOCIAL_PAGE)
 
         async def deep_page() -> None:
             reader = self.rng.choice(readers)
@@ -93,18 +113,43 @@ class Bench:
 
         results: dict[str, Any] = {
             "first_page": await load(size.read_seconds, size.concurrency, first_page),
+            "first_page_social": await load(size.read_seconds, size.concurrency, first_page_social),
             "deep_page": await load(size.read_seconds, size.concurrency, deep_page),
         }
         results["first_page_2_processes"] = await self.two_processes(http, first_page_at=readers)
         results["first_page_2_processes"]["ratio_to_1"] = ratio(
             results["first_page_2_processes"]["rps"], results["first_page"]["rps"]
         )
-        ceiling = await self.static_ceiling(http)
+        ceilings = await self.static_ceiling(http, {"page": PAGE, "social": SOCIAL_PAGE})
+        ceiling = ceilings["page"]
         results["ceiling_a_static_strawberry"] = ceiling
+        results["ceiling_a_social"] = ceilings["social"]
         results["first_page"]["ratio_to_a"] = ratio(results["first_page"]["rps"], ceiling["rps"])
+        results["first_page_social"]["ratio_to_a"] = ratio(
+            results["first_page_social"]["rps"], ceilings["social"]["rps"]
+        )
         results["deep_page"]["ratio_to_a"] = ratio(results["deep_page"]["rps"], ceiling["rps"])
         results["strategies_c"] = await self.strategies(parts, readers)
         return results
+
+    async def interactions(
+        self, parts: Parts, posts: list[PostDocument], readers: list[str]
+    ) -> None:
+        """Likes and comments on the posts the first pages show, as a feed has them:
+        a few likes on each, three comments on every other one."""
+        stores = parts.stores
+        ids = PostIdGenerator(await components.lease_id_node(stores, parts.keys))
+        for n, post in enumerate(posts):
+            for liker in self.rng.sample(readers, min(5, len(readers))):
+                await stores.likes.like(post.id, liker, int(time.time() * 1000))
+            if n % 2:
+                continue
+            for commenter in self.rng.sample(readers, min(3, len(readers))):
+                comment_id = ids.next_id()
+                comment = CommentDocument(
+                    comment_id, post.id, commenter, "y" * 60, post_id_time(comment_id)
+                )
+                await stores.comments.insert(comment, None)
 
     async def two_processes(
         self, http: httpx.AsyncClient, first_page_at: list[str]
@@ -137,7 +182,10 @@ class Bench:
         finally:
             server.stop()
 
-    async def static_ceiling(self, http: httpx.AsyncClient) -> dict[str, float]:
+    async def static_ceiling(
+        self, http: httpx.AsyncClient, documents: dict[str, str]
+    ) -> dict[str, dict[str, float]]:
+        """Each document served by the static ceiling, one after the other."""
         port = free_port()
         argv = [
             sys.executable, "-m", "uvicorn", "--factory", "tidings_tools.bench_ceiling:create_app",
@@ -149,11 +197,18 @@ class Bench:
         try:
             await asyncio.to_thread(server.wait_until, accepts_connections(port, b"", b""), 30)
 
-            async def static_page() -> None:
-                response = await http.post(url, json={"query": PAGE})
-                assert response.status_code == 200
+            figures = {}
+            for name, document in documents.items():
 
-            return await load(self.size.read_seconds, self.size.concurrency, static_page)
+                async def static_page(document: str = document) -> None:
+                    response = await http.post(url, json={"query": document})
+                    assert response.status_code == 200
+                    assert "errors" not in response.json()
+
+                figures[name] = await load(
+                    self.size.read_seconds, self.size.concurrency, static_page
+                )
+            return figures
         finally:
             server.stop()
 
@@ -296,6 +351,91 @@ class Bench:
             "hot_like_count": count["post"]["likeCount"],
             "likers": len(likers),
         }
+
+    async def notify_lag(self, parts: Parts, http: httpx.AsyncClient) -> dict[str, Any]:
+        """From a like (sent) to the post author's `notification` subscription showing
+        it (a notification for the post counting at least that many people), with
+        likes from distinct users arriving open-loop at `notify_rate` a second."""
+        size = self.size
+        api = self.client(http)
+        [author], likers = await self.circle(parts, "noticed", 1, "noticer", size.likers)
+        posts = [
+            str((await parts.posting.create(author, "tell me", None)).id)
+            for _ in range(size.notify_posts)
+        ]
+        seen = "query($id: ID!) { post(id: $id) { id } }"
+        for liker in likers:  # their ties cached, as for anyone who has read the post
+            await api.data(liker, seen, {"id": posts[0]})
+        like = "mutation($id: ID!) { likePost(postId: $id) { id } }"
+        # post id -> (sent, ordinal) of each like still waiting for its notification
+        waiting: dict[str, list[tuple[float, int]]] = {post_id: [] for post_id in posts}
+        returned = dict.fromkeys(posts, 0)
+        lags: list[float] = []
+        received = 0
+        url = self.api_url.replace("http://", "ws://", 1)
+        async with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+            token = issue_token(author, self.secret, 600)
+            await ws.send(
+                json.dumps(
+                    {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
+                )
+            )
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            document = "subscription { notification { id actorCount } }"
+            await ws.send(
+                json.dumps({"id": "n", "type": "subscribe", "payload": {"query": document}})
+            )
+            await self.subscribed(parts, parts.keys.notification_channel(author))
+
+            async def receive() -> None:
+                nonlocal received
+                while any(waiting.values()) or sending:
+                    message = json.loads(await ws.recv())
+                    arrived = time.perf_counter()
+                    if message.get("type") != "next":
+                        continue
+                    received += 1
+                    found = message["payload"]["data"]["notification"]
+                    post_id = found["id"].partition("/")[2][1:]
+                    pending = waiting.get(post_id, [])
+                    covered = [(sent, n) for sent, n in pending if n <= found["actorCount"]]
+                    lags.extend((arrived - sent) * 1000 for sent, _ in covered)
+                    waiting[post_id] = [p for p in pending if p not in covered]
+
+            async def one(liker: str, post_id: str) -> None:
+                sent = time.perf_counter()
+                await api.data(liker, like, {"id": post_id})
+                returned[post_id] += 1
+                waiting[post_id].append((sent, returned[post_id]))
+
+            sending = True
+            receiving = asyncio.create_task(receive())
+            interval, started, sends = 1 / size.notify_rate, time.perf_counter(), []
+            for n, liker in enumerate(likers):
+                await asyncio.sleep(max(0.0, started + n * interval - time.perf_counter()))
+                sends.append(asyncio.create_task(one(liker, posts[n % len(posts)])))
+            await asyncio.gather(*sends)
+            sending = False
+            # Likes never notified within the wait are reported below.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(receiving, 30)
+        return {
+            "likes": len(likers),
+            "likes_per_s": size.notify_rate,
+            "posts": len(posts),
+            "notifications": received,
+            "notified_likes": len(lags),
+            "never_notified": sum(len(pending) for pending in waiting.values()),
+        } | latency_summary(lags)
+
+    @staticmethod
+    async def subscribed(parts: Parts, channel: str, within: float = 10.0) -> None:
+        """Returns once some API process listens on `channel` (Redis says so)."""
+        deadline = time.perf_counter() + within
+        while not (await parts.stores.redis.pubsub_numsub(channel))[0][1]:
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"nobody subscribed to {channel} within {within}s")
+            await asyncio.sleep(0.01)
 
     # -- write -------------------------------------------------------------------------
 

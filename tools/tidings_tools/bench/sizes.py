@@ -23,6 +23,8 @@ class BenchSize:
     attackers: int = 4  # of each kind: fragment bombs, over-budget queries
     likers: int = 400  # distinct users liking one hot post, then as many spread posts
     spread_posts: int = 50
+    notify_posts: int = 10  # one author's posts that likes notify about
+    notify_rate: float = 100.0  # likes a second, from distinct users
 
 
 TINY = BenchSize(
@@ -44,4 +46,6 @@ TINY = BenchSize(
     attackers=1,
     likers=6,
     spread_posts=3,
+    notify_posts=2,
+    notify_rate=20,
 )
