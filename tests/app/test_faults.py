@@ -187,6 +187,40 @@ async def test_a_hanging_store_leaves_reads_answering_and_fails_writes_fast(
     await every_post_everywhere_once(stack, accepted)
 
 
+INTERACTIONS = {
+    "likePost": "mutation($p: ID!) { likePost(postId: $p) { likeCount } }",
+    "addComment": 'mutation($p: ID!) { addComment(input: {postId: $p, body: "hi"}) '
+    "{ comment { id } } }",
+    "notifications": "query { viewer { unreadNotificationCount "
+    "notifications { edges { node { id } } } } }",
+    "markNotificationsRead": "mutation { markNotificationsRead { id } }",
+}
+
+
+@pytest.mark.parametrize("hanging", ["mongo", "redis"])
+async def test_interactions_with_a_hanging_store_answer_unavailable_fast(
+    servers: Servers, stack: Stack, hanging: str
+) -> None:
+    await befriended(stack)
+    post_id = await posted(stack, "to like")
+    server = servers.mongo if hanging == "mongo" else servers.redis
+    os.kill(server.process.pid, signal.SIGSTOP)
+    try:
+        for name, document in INTERACTIONS.items():
+            body, took = await timed(stack.client.call("bob", document, {"p": post_id}))
+            codes = {error["extensions"]["code"] for error in body.get("errors", [])}
+            # Notifications are read from MongoDB alone: they answer while Redis hangs.
+            answers = hanging == "redis" and name == "notifications"
+            assert codes == (set() if answers else {"UNAVAILABLE"}), (name, body)
+            assert took < BOUND, name
+    finally:
+        os.kill(server.process.pid, signal.SIGCONT)
+    await asyncio.sleep(0.6)  # the breaker's cool-down
+    liked = await stack.client.data("bob", INTERACTIONS["likePost"], {"p": post_id})
+    assert liked["likePost"]["likeCount"] == 1
+    assert not stack.worker.done()
+
+
 async def test_redis_killed_and_restarted_loses_no_accepted_post(
     servers: Servers, stack: Stack
 ) -> None:

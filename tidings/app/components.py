@@ -8,6 +8,7 @@ from tidings.feed.celebrities import Celebrities
 from tidings.feed.changed_groups import ChangedGroups
 from tidings.feed.comments import Comments
 from tidings.feed.friends import Friendships
+from tidings.feed.heat import PostHeat
 from tidings.feed.home import HomeTimeline
 from tidings.feed.ids import NODES, PostIdGenerator
 from tidings.feed.keys import Keys
@@ -165,6 +166,7 @@ def likes(stores: Stores, settings: Settings, keys: Keys) -> Likes:
             stores.redis, keys, "likes", settings.like_rate, settings.like_rate_window_seconds
         ),
         changed_groups(stores, settings, keys),
+        PostHeat(stores.redis, keys, hot_per_second=settings.hot_post_changes_per_second),
     )
 
 
@@ -182,4 +184,5 @@ async def comments(stores: Stores, settings: Settings, keys: Keys) -> Comments:
             settings.comment_rate_window_seconds,
         ),
         changed_groups(stores, settings, keys),
+        PostHeat(stores.redis, keys, hot_per_second=settings.hot_post_changes_per_second),
     )

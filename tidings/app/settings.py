@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     mark_read_rate_window_seconds: int = Field(default=300, gt=0)
     delete_rate: int = Field(default=60, gt=0)
     delete_rate_window_seconds: int = Field(default=3_600, gt=0)
+    # Likes and comments a second past which a post's counts spread over shards.
+    hot_post_changes_per_second: int = Field(default=10, gt=0)
     # Each user keeps their newest notifications, each for this long after it last moved.
     notifications_kept: int = Field(default=300, gt=0)
     notification_days: int = Field(default=120, gt=0)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from tidings.feed.changed_groups import ChangedGroups, comments_on
 from tidings.feed.errors import NotFound
+from tidings.feed.heat import PostHeat
 from tidings.feed.ids import PostIdGenerator, post_id_time
 from tidings.feed.lookup import ReadLookup
 from tidings.feed.paging import check_page_size
@@ -49,8 +50,10 @@ class Comments:
         ids: PostIdGenerator,
         limiter: RateLimiter,
         changed: ChangedGroups,
+        heat: PostHeat,
     ) -> None:
         self._store = store
+        self._heat = heat
         self._graph = graph
         self._ids = ids
         self._limiter = limiter
@@ -75,13 +78,14 @@ class Comments:
             if earlier is not None:
                 return CommentView.of(earlier)
         await self._limiter.take(viewer_id)
+        spread = await self._heat.changed(post_id)
         for _attempt in range(_ID_ATTEMPTS):
             comment_id = self._ids.next_id()
             comment = CommentDocument(
                 comment_id, post_id, viewer_id, body, post_id_time(comment_id)
             )
             try:
-                stored = await self._store.insert(comment, idempotency_key)
+                stored = await self._store.insert(comment, idempotency_key, spread=spread)
             except CommentIdTaken:
                 continue
             if viewer_id != post.author_id:  # nobody is told of their own comment
@@ -100,7 +104,7 @@ class Comments:
             if post is None or post.author_id != viewer_id:
                 raise NotFound(NO_SUCH_COMMENT)
         await self._limiter.take(viewer_id)
-        if await self._store.delete(comment):
+        if await self._store.delete(comment, spread=await self._heat.changed(comment.post_id)):
             # The notification that named it names the one before, or goes.
             await self._changed.mark(comments_on(comment.post_id))
 

@@ -60,6 +60,10 @@ class Keys:
     def rate(self, family: str, user_id: str) -> str:
         return f"{self.namespace}:rate:{family}:{hash_tag(user_id)}"
 
+    def post_heat(self, post_id: int) -> str:
+        """Likes and comments on the post in the current second."""
+        return f"{self.namespace}:heat:{post_id}"
+
     # -- channels ----------------------------------------------------------------------
 
     @property

@@ -5,6 +5,7 @@ import time
 from collections.abc import Sequence
 
 from tidings.feed.changed_groups import ChangedGroups, likes_of
+from tidings.feed.heat import PostHeat
 from tidings.feed.lookup import ReadLookup
 from tidings.feed.paging import check_page_size, overfetched
 from tidings.feed.rate_limit import RateLimiter
@@ -14,9 +15,12 @@ from tidings.stores.likes import LikerPosition, LikeStore
 
 
 class Likes:
-    def __init__(self, store: LikeStore, limiter: RateLimiter, changed: ChangedGroups) -> None:
+    def __init__(
+        self, store: LikeStore, limiter: RateLimiter, changed: ChangedGroups, heat: PostHeat
+    ) -> None:
         self._store = store
         self._limiter = limiter
+        self._heat = heat
         # The author's notification about the post's likes, written by the notifier.
         self._changed = changed
 
@@ -24,7 +28,8 @@ class Likes:
         """Idempotent: liking twice is one like."""
         post = await readable_post(viewer_id, post_id, lookup)
         await self._limiter.take(viewer_id)
-        if await self._store.like(post_id, viewer_id, int(time.time() * 1000)):
+        spread = await self._heat.changed(post_id)
+        if await self._store.like(post_id, viewer_id, int(time.time() * 1000), spread=spread):
             await self._notify(post, viewer_id)
         return post
 
@@ -32,7 +37,8 @@ class Likes:
         """Idempotent: unliking what was never liked changes nothing."""
         post = await readable_post(viewer_id, post_id, lookup)
         await self._limiter.take(viewer_id)
-        if await self._store.unlike(post_id, viewer_id):
+        spread = await self._heat.changed(post_id)
+        if await self._store.unlike(post_id, viewer_id, spread=spread):
             await self._notify(post, viewer_id)
         return post
 

@@ -90,10 +90,11 @@ class CommentStore:
         await self._commenter_counts.ensure_indexes()
 
     async def insert(
-        self, comment: CommentDocument, idempotency_key: str | None
+        self, comment: CommentDocument, idempotency_key: str | None, *, spread: bool = False
     ) -> CommentDocument:
         """Stores the comment and counts it; returns it, or the author's comment
-        stored under the same key (counted once)."""
+        stored under the same key (counted once). `spread`: the post is hot, its
+        counts change on the author's shard."""
         document = comment.to_mongo()
         if idempotency_key is not None:
             document[_IDEMPOTENCY_KEY] = idempotency_key
@@ -105,7 +106,7 @@ class CommentStore:
                 if earlier is not None:
                     return earlier  # a retry that raced its first attempt
             raise CommentIdTaken(comment.id) from error
-        await self._counts.change(comment.post_id, comment.author_id, +1)
+        await self._counts.change(comment.post_id, comment.author_id, +1, spread=spread)
         noted = await self._breaker.call(
             self._commenters.update_one(
                 {"_id": _commenter(comment.post_id, comment.author_id)},
@@ -118,7 +119,9 @@ class CommentStore:
             )
         )
         if noted.upserted_id is not None:
-            await self._commenter_counts.change(comment.post_id, comment.author_id, +1)
+            await self._commenter_counts.change(
+                comment.post_id, comment.author_id, +1, spread=spread
+            )
         await self._preview_add(comment)
         return comment
 
@@ -175,12 +178,12 @@ class CommentStore:
         found = await self._breaker.call(self._comments.find_one({"_id": comment_id}))
         return None if found is None else CommentDocument.from_mongo(found)
 
-    async def delete(self, comment: CommentDocument) -> bool:
+    async def delete(self, comment: CommentDocument, *, spread: bool = False) -> bool:
         """Deletes it and uncounts it; False if it was gone already."""
         removed = await self._breaker.call(self._comments.delete_one({"_id": comment.id}))
         if removed.deleted_count != 1:
             return False
-        await self._counts.change(comment.post_id, comment.author_id, -1)
+        await self._counts.change(comment.post_id, comment.author_id, -1, spread=spread)
         commenter = _commenter(comment.post_id, comment.author_id)
         left = await self._breaker.call(
             self._commenters.find_one_and_update(
@@ -193,7 +196,9 @@ class CommentStore:
                 self._commenters.delete_one({"_id": commenter, "n": {"$lte": 0}})
             )
             if gone.deleted_count == 1:
-                await self._commenter_counts.change(comment.post_id, comment.author_id, -1)
+                await self._commenter_counts.change(
+                    comment.post_id, comment.author_id, -1, spread=spread
+                )
         await self._preview_remove(comment)
         return True
 

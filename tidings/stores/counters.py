@@ -1,10 +1,13 @@
-"""Per-post counts kept beside what they count, spread over shard documents.
+"""Per-post counts kept beside what they count, spread over shard documents when hot.
 
-A count is the sum of up to `SHARDS` documents of one collection, and a change
-lands on the shard of the user who made it: thousands of changes a second on a
-celebrity's post update many documents, not one hot one, and a page's counts are
-one query. The count moves only by what an insert or a delete actually changed;
-`recount` sets it to the truth where a crash between the two writes left drift.
+A count is the sum of up to `SHARDS` documents of one collection. A change to a
+post that is hot right now (the caller says so: see feed/heat.py) lands on the
+shard of the user who made it, so thousands of changes a second on a celebrity's
+post update many documents, not one; any other change lands on shard 0, so most
+posts' counts are one document and a page's counts are one small query. Any
+shard may take any change: the sum is the count. It moves only by what an insert
+or a delete actually changed; `recount` sets it to the truth where a crash
+between the two writes left drift.
 """
 
 import zlib
@@ -30,10 +33,11 @@ class ShardedCounts:
     async def ensure_indexes(self) -> None:
         await self._counts.create_index("post_id", name="post")
 
-    async def change(self, post_id: int, user_id: str, by: int) -> None:
+    async def change(self, post_id: int, user_id: str, by: int, *, spread: bool = False) -> None:
+        shard = _shard(user_id) if spread else 0
         await self._breaker.call(
             self._counts.update_one(
-                {"_id": f"{post_id}:{_shard(user_id)}"},
+                {"_id": f"{post_id}:{shard}"},
                 {"$inc": {"n": by}, "$setOnInsert": {"post_id": post_id}},
                 upsert=True,
             )

@@ -1,9 +1,10 @@
 """Likes in MongoDB: one document per (post, user), and counts kept beside them.
 
-A like is an association, added at most once: the unique (post, user) index
-makes a second like of the same post by the same user a no-op, however many race.
-Counts are `ShardedCounts` (counters.py): a hot post does not serialise on one
-document, and a count moves only by what an insert or a delete changed.
+A like is an association, added at most once: its id is (post, user), so a
+second like of the same post by the same user is a no-op, however many race, and
+"which of these posts did I like" is a lookup by id. Counts are `ShardedCounts`
+(counters.py): a hot post does not serialise on one document, and a count moves
+only by what an insert or a delete changed.
 """
 
 from collections.abc import Sequence
@@ -31,10 +32,6 @@ class LikeStore:
         self._counts = ShardedCounts(database.get_collection(LIKE_COUNTS), breaker)
 
     async def ensure_indexes(self) -> None:
-        # One like per (post, user); also serves "which of these posts did I like".
-        await self._likes.create_index(
-            [("post_id", ASCENDING), ("user_id", ASCENDING)], name="one_like", unique=True
-        )
         # A post's likers, newest first, keyset-paged.
         await self._likes.create_index(
             [("post_id", ASCENDING), ("at", DESCENDING), ("user_id", DESCENDING)],
@@ -42,9 +39,11 @@ class LikeStore:
         )
         await self._counts.ensure_indexes()
 
-    async def like(self, post_id: int, user_id: str, at_ms: int) -> bool:
-        """Records the like; False if it was there already (nothing changes)."""
+    async def like(self, post_id: int, user_id: str, at_ms: int, *, spread: bool = False) -> bool:
+        """Records the like; False if it was there already (nothing changes).
+        `spread`: the post is hot, its count changes on the user's shard."""
         document = {
+            "_id": _like_id(post_id, user_id),
             "post_id": post_id,
             "user_id": user_id,
             "at": datetime.fromtimestamp(at_ms / 1000, UTC),
@@ -53,17 +52,17 @@ class LikeStore:
             await self._breaker.call(self._likes.insert_one(document))
         except DuplicateKeyError:
             return False
-        await self._counts.change(post_id, user_id, +1)
+        await self._counts.change(post_id, user_id, +1, spread=spread)
         return True
 
-    async def unlike(self, post_id: int, user_id: str) -> bool:
+    async def unlike(self, post_id: int, user_id: str, *, spread: bool = False) -> bool:
         """Removes the like; False if there was none (nothing changes)."""
         removed = await self._breaker.call(
-            self._likes.delete_one({"post_id": post_id, "user_id": user_id})
+            self._likes.delete_one({"_id": _like_id(post_id, user_id)})
         )
         if removed.deleted_count != 1:
             return False
-        await self._counts.change(post_id, user_id, -1)
+        await self._counts.change(post_id, user_id, -1, spread=spread)
         return True
 
     async def counts(self, post_ids: Sequence[int]) -> dict[int, int]:
@@ -74,9 +73,8 @@ class LikeStore:
         """Which of these posts the user likes, in one round trip."""
         if not post_ids:
             return set()
-        cursor = self._likes.find(
-            {"post_id": {"$in": list(set(post_ids))}, "user_id": user_id}, {"post_id": 1}
-        )
+        wanted = [_like_id(post_id, user_id) for post_id in set(post_ids)]
+        cursor = self._likes.find({"_id": {"$in": wanted}}, {"post_id": 1})
         return {like["post_id"] for like in await self._breaker.call(cursor.to_list())}
 
     async def likers(
@@ -106,3 +104,7 @@ class LikeStore:
         """Sets every post's count to the likes that exist; returns the posts whose
         stored count had drifted, with (stored, actual)."""
         return await self._counts.recount(await counts_by_post(self._likes))
+
+
+def _like_id(post_id: int, user_id: str) -> str:
+    return f"{post_id}:{user_id}"
