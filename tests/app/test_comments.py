@@ -13,6 +13,8 @@ from tests.conftest import eventually
 from tests.graphs import ON_BOTH_GRAPHS
 from tests.spies import record_calls
 from tidings.stores.comments import COMMENTS, CommentStore
+from tidings.stores.counters import PostStatsStore
+from tidings.stores.cypher_graph import CypherGraph
 from tidings.stores.likes import LikeStore
 
 pytestmark = ON_BOTH_GRAPHS
@@ -171,10 +173,10 @@ async def test_a_page_of_20_costs_one_count_query(
         return len(await timeline_ids(api, "ann", 20)) == 20
 
     await eventually(all_there)
-    calls = record_calls(monkeypatch, (CommentStore, "counts"))
+    calls = record_calls(monkeypatch, (PostStatsStore, "of"))
     data = await api.data("ann", "{ timeline(first: 20) { edges { node { commentCount } } } }")
     assert sum(edge["node"]["commentCount"] for edge in data["timeline"]["edges"]) == 1
-    assert calls == ["counts"]
+    assert calls == ["of"]
 
 
 SOCIAL_PAGE = """{ timeline(first: 20) { edges { node { id likeCount viewerHasLiked commentCount
@@ -206,14 +208,14 @@ async def test_a_social_page_costs_one_call_per_step_and_agrees_with_each_thread
     await api.data("ann", BLOCK, {"id": "dee"})
     calls = record_calls(
         monkeypatch,
-        (CommentStore, "previews"),
+        (PostStatsStore, "of"),
         (CommentStore, "thread"),
-        (CommentStore, "counts"),
-        (LikeStore, "counts"),
         (LikeStore, "liked_by"),
+        (CypherGraph, "blocked_either_way"),
     )
     data = await api.data("ann", SOCIAL_PAGE)
-    assert sorted(calls) == ["counts", "counts", "liked_by", "previews"]
+    # Counts and first comments in one query; the viewer's likes; blocks.
+    assert sorted(calls) == ["blocked_either_way", "liked_by", "of"]
     for edge in data["timeline"]["edges"]:
         node = edge["node"]
         expected = await api.data("ann", THREAD, {"id": node["id"], "first": 2})

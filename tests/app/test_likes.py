@@ -11,8 +11,8 @@ from tests.app.scenario import DELETE, REMOVE, befriend, have_read, post, timeli
 from tests.conftest import eventually
 from tests.graphs import ON_BOTH_GRAPHS
 from tests.spies import record_calls
-from tidings.stores.counters import SHARDS
-from tidings.stores.likes import LIKE_COUNTS, LikeStore
+from tidings.stores.counters import POST_STATS, SHARDS, PostStatsStore
+from tidings.stores.likes import LikeStore
 
 pytestmark = ON_BOTH_GRAPHS
 
@@ -110,13 +110,13 @@ async def test_a_hot_posts_count_is_spread_over_many_documents(api: Api) -> None
     await have_read(api, readers, hot)
     await asyncio.gather(*(api.call(user, LIKE, {"id": hot}) for user in readers))
     database = api.stores.mongo[api.settings.namespace]
-    shards = await database[LIKE_COUNTS].count_documents({"post_id": int(hot)})
+    shards = await database[POST_STATS].count_documents({"post_id": int(hot)})
     assert SHARDS // 2 < shards <= SHARDS
     # A post liked now and then keeps its count on one document: a page reads one.
     calm = (await post(api, "star", "calm"))["id"]
     for user in readers[:5]:
         await api.data(user, LIKE, {"id": calm})
-    assert await database[LIKE_COUNTS].count_documents({"post_id": int(calm)}) == 1
+    assert await database[POST_STATS].count_documents({"post_id": int(calm)}) == 1
     assert (await api.data("star", ABOUT, {"id": calm}))["post"]["likeCount"] == 5
 
 
@@ -126,7 +126,7 @@ async def test_recount_repairs_drift_and_says_so(api: Api) -> None:
     await api.data("bob", LIKE, {"id": str(post_id)})
     database = api.stores.mongo[api.settings.namespace]
     # A crash between the like and its count, say.
-    await database[LIKE_COUNTS].update_many({"post_id": post_id}, {"$inc": {"n": 5}})
+    await database[POST_STATS].update_many({"post_id": post_id}, {"$inc": {"likes": 5}})
     assert await api.stores.likes.recount() == {post_id: (6, 1)}
     assert await api.stores.likes.counts([post_id]) == {post_id: 1}
     assert await api.stores.likes.recount() == {}
@@ -139,7 +139,7 @@ async def test_deleting_a_post_deletes_its_likes(api: Api) -> None:
     await api.data("ann", DELETE, {"id": post_id})
     database = api.stores.mongo[api.settings.namespace]
     assert await database["likes"].count_documents({"post_id": int(post_id)}) == 0
-    assert await database[LIKE_COUNTS].count_documents({"post_id": int(post_id)}) == 0
+    assert await database[POST_STATS].count_documents({"post_id": int(post_id)}) == 0
 
 
 async def test_a_page_of_20_costs_one_query_per_likes_step(
@@ -153,7 +153,7 @@ async def test_a_page_of_20_costs_one_query_per_likes_step(
         return len(await timeline_ids(api, "ann", 20)) == 20
 
     await eventually(all_there)
-    calls = record_calls(monkeypatch, (LikeStore, "counts"), (LikeStore, "liked_by"))
+    calls = record_calls(monkeypatch, (PostStatsStore, "of"), (LikeStore, "liked_by"))
     data = await api.data(
         "ann", "{ timeline(first: 20) { edges { node { id likeCount viewerHasLiked } } } }"
     )
@@ -161,7 +161,7 @@ async def test_a_page_of_20_costs_one_query_per_likes_step(
     assert len(nodes) == 20
     assert sum(node["likeCount"] for node in nodes) == 5
     assert sum(node["viewerHasLiked"] for node in nodes) == 5
-    assert sorted(calls) == ["counts", "liked_by"]
+    assert sorted(calls) == ["liked_by", "of"]
 
 
 async def test_liking_too_fast_is_rate_limited(api: Api) -> None:

@@ -30,7 +30,9 @@ async def test_concurrent_lookups_by_id_are_one_query_in_the_order_asked(
 ) -> None:
     for post_id, author in ((1, "a"), (2, "b"), (3, "a")):
         await stores.posts.insert(post(post_id, author), fanout_due=DUE)
-    loaders = build_loaders(ReadSources(stores.posts, stores.graph, ties, PostCache(0, 60)))
+    loaders = build_loaders(
+        ReadSources(stores.posts, stores.graph, ties, PostCache(0, 60), stores.stats)
+    )
     first, second = await asyncio.gather(loaders.posts([3, 99, 1]), loaders.posts([2]))
     assert [p.id if p else None for p in first] == [3, None, 1]
     assert [p.id if p else None for p in second] == [2]
@@ -42,7 +44,9 @@ async def test_posts_found_by_author_need_no_second_query_to_hydrate(
 ) -> None:
     for post_id in (1, 2, 3):
         await stores.posts.insert(post(post_id, "a"), fanout_due=DUE)
-    loaders = build_loaders(ReadSources(stores.posts, stores.graph, ties, PostCache(0, 60)))
+    loaders = build_loaders(
+        ReadSources(stores.posts, stores.graph, ties, PostCache(0, 60), stores.stats)
+    )
     recent = await loaders.recent(["a"], None, 2)
     assert [p.id for p in recent] == [3, 2]
     hydrated = await loaders.posts([3, 2])
@@ -58,12 +62,14 @@ async def test_a_later_request_finds_posts_in_the_process_cache(
     for post_id in (1, 2):
         await stores.posts.insert(post(post_id, "a"), fanout_due=DUE)
     cache = PostCache(100, 60)
-    first = build_loaders(ReadSources(stores.posts, stores.graph, ties, cache))
+    first = build_loaders(ReadSources(stores.posts, stores.graph, ties, cache, stores.stats))
     assert [p.id if p else None for p in await first.posts([1, 2, 3])] == [1, 2, None]
-    second = build_loaders(ReadSources(stores.posts, stores.graph, ties, cache))
+    second = build_loaders(ReadSources(stores.posts, stores.graph, ties, cache, stores.stats))
     assert [p.id if p else None for p in await second.posts([2, 1])] == [2, 1]
     assert queries == ["get_many"]  # the second request asked MongoDB nothing
     assert (cache.hits, cache.misses) == (2, 3)
     cache.evict(1)
-    await build_loaders(ReadSources(stores.posts, stores.graph, ties, cache)).posts([1])
+    await build_loaders(ReadSources(stores.posts, stores.graph, ties, cache, stores.stats)).posts(
+        [1]
+    )
     assert queries == ["get_many", "get_many"]

@@ -213,7 +213,7 @@ async def api_process(
                 comments=comments,
                 notifications=notifications,
                 cursors=cursors,
-                reads=ReadSources(stores.posts, stores.graph, ties, post_cache),
+                reads=ReadSources(stores.posts, stores.graph, ties, post_cache, stores.stats),
             ),
             "readiness": {
                 "redis": stores.redis.ping,

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from tidings.app.settings import Settings
 from tidings.stores.breaker import Breaker
 from tidings.stores.comments import CommentStore
+from tidings.stores.counters import PostStatsStore
 from tidings.stores.graph import FriendGraph
 from tidings.stores.likes import LikeStore
 from tidings.stores.notifications import NotificationStore
@@ -31,6 +32,8 @@ class Stores:
     posts: PostStore
     likes: LikeStore
     comments: CommentStore
+    # Counts and first comments of posts, shared by likes and comments.
+    stats: PostStatsStore
     notifications: NotificationStore
     graph: FriendGraph
     # One per store, for metrics: their states and how often they failed fast.
@@ -101,12 +104,14 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
     try:
         database = mongo[mongo_database_name(settings.mongo_uri, settings.namespace)]
         posts = PostStore(database, breakers[1], bulk_deadline=bulk)
+        stats = PostStatsStore(database, breakers[1])
         yield Stores(
             redis=redis,
             mongo=mongo,
             posts=posts,
-            likes=LikeStore(database, breakers[1]),
-            comments=CommentStore(database, breakers[1]),
+            likes=LikeStore(database, breakers[1], stats),
+            comments=CommentStore(database, breakers[1], stats),
+            stats=stats,
             notifications=NotificationStore(
                 database,
                 breakers[1],
@@ -125,6 +130,7 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
 async def prepare_schemas(stores: Stores, settings: Settings) -> None:
     """Indexes and constraints the API and the workers rely on; idempotent."""
     await stores.posts.ensure_indexes(settings.retention_days)
+    await stores.stats.ensure_indexes()
     await stores.likes.ensure_indexes()
     await stores.comments.ensure_indexes()
     await stores.notifications.ensure_indexes()

@@ -1,8 +1,9 @@
 """Comments on a post: written by whoever may read the post, under the same text
 rules as a post, and hidden between people who blocked one another."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from tidings.feed.changed_groups import ChangedGroups, comments_on
 from tidings.feed.errors import NotFound
@@ -14,7 +15,8 @@ from tidings.feed.posts import validate_idempotency_key, validate_post
 from tidings.feed.rate_limit import RateLimiter
 from tidings.feed.read_model import CommentView
 from tidings.feed.visibility import readable_post
-from tidings.stores.comments import PREVIEW, CommentDocument, CommentIdTaken, CommentStore
+from tidings.stores.comments import CommentDocument, CommentIdTaken, CommentStore
+from tidings.stores.counters import FIRST_COMMENTS
 from tidings.stores.graph import FriendGraph
 
 # What a missing comment answers, and so what one the viewer may not touch does.
@@ -142,27 +144,26 @@ class Comments:
         return shown, True, position
 
     async def first_comments(
-        self, viewer_id: str, post_ids: Sequence[int]
+        self, viewer_id: str, stored: Mapping[int, Sequence[dict[str, Any]]]
     ) -> dict[int, FirstComments]:
-        """For a page's posts (which the caller has checked the viewer may read):
-        each one's first comments, in one query, and one graph query for blocks."""
-        previews = await self._store.previews(post_ids)
-        authors = {c.author_id for first in previews.values() for c in first} - {viewer_id}
+        """For a page's posts (which the caller has checked the viewer may read),
+        their first comments as stored with their counts: without those of anyone
+        hidden from the viewer, at the cost of one graph query for the page."""
+        firsts = {
+            post_id: [CommentDocument.from_mongo(c) for c in comments]
+            for post_id, comments in stored.items()
+        }
+        authors = {c.author_id for first in firsts.values() for c in first} - {viewer_id}
         hidden = (
             await self._graph.blocked_either_way(viewer_id, sorted(authors)) if authors else set()
         )
         return {
             post_id: FirstComments(
                 [CommentView.of(c) for c in first if c.author_id not in hidden],
-                complete=len(first) < PREVIEW,
+                complete=len(first) < FIRST_COMMENTS,
             )
-            for post_id, first in previews.items()
+            for post_id, first in firsts.items()
         }
-
-    async def counts(self, post_ids: Sequence[int]) -> dict[int, int]:
-        """The posts' totals (blocked people's comments included): for a page's posts,
-        which the caller has checked the viewer may read."""
-        return await self._store.counts(post_ids)
 
     async def forget_post(self, post_id: int) -> None:
         await self._store.forget_post(post_id)

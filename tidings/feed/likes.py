@@ -58,10 +58,6 @@ class Likes:
         found = await self._store.likers(post_id, after, check_page_size(first) + 1)
         return overfetched(found, first)
 
-    async def counts(self, post_ids: Sequence[int]) -> dict[int, int]:
-        """For posts the caller has checked the viewer may read (a page's)."""
-        return await self._store.counts(post_ids)
-
     async def liked_by(self, viewer_id: str, post_ids: Sequence[int]) -> set[int]:
         """For posts the caller has checked the viewer may read (a page's)."""
         return await self._store.liked_by(viewer_id, post_ids)

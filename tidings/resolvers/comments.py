@@ -1,7 +1,7 @@
 """Comments: counts and first comments on a page in one batch step each, threads,
 adding and deleting."""
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 from tidings.feed.comments import FirstComments
 from tidings.feed.cursor import POST_ID, CursorKind
@@ -20,7 +20,8 @@ COMMENT = CursorKind(b"c", POST_ID.pack, POST_ID.unpack)
 
 
 async def _comment_counts(ctx: Context, post_ids: Sequence[int]) -> dict[int, int]:
-    return await ctx.backends.comments.counts(post_ids)
+    stats = await ctx.loaders.stats.load_many(post_ids)
+    return {post_id: figures.comments for post_id, figures in zip(post_ids, stats, strict=True)}
 
 
 COMMENT_COUNTS = PostValues("comment counts", "commentCount", _comment_counts)
@@ -28,26 +29,44 @@ COMMENT_COUNTS = PostValues("comment counts", "commentCount", _comment_counts)
 
 async def _first_comments(ctx: Context, posts: Sequence[PostView]) -> dict[int, FirstComments]:
     viewer_id = ctx.require_viewer()
-    return await ctx.backends.comments.first_comments(viewer_id, [post.id for post in posts])
+    post_ids = [post.id for post in posts]
+    stats = await ctx.loaders.stats.load_many(post_ids)
+    stored = {
+        post_id: figures.first_comments for post_id, figures in zip(post_ids, stats, strict=True)
+    }
+    return await ctx.backends.comments.first_comments(viewer_id, stored)
 
 
 # What a feed shows under each post: its first comments, for the page at once.
 FIRST_COMMENTS = BatchStep("first comments", frozenset({"comments"}), _first_comments)
 
 
-async def thread(
+ThreadPage = tuple[list[CommentView], bool, int | None]
+
+
+def thread(
     ctx: Context, post_id: int, first: int, after: str | None, facts: PageFacts
-) -> Page[CommentView]:
+) -> Page[CommentView] | Awaitable[Page[CommentView]]:
     """The post's comments, oldest first; NOT_FOUND unless the viewer may read it.
-    A first page the page's first comments answer costs nothing more."""
+    A first page the page's first comments answer is a plain value (nothing to
+    await per post); any other is read from the thread, and awaited."""
     viewer_id = ctx.require_viewer()
-    cursors = ctx.backends.cursors
-    start = cursors.decode_optional(COMMENT, after)
+    start = ctx.backends.cursors.decode_optional(COMMENT, after)
     preview = facts.get(FIRST_COMMENTS, post_id) if start is None else None
     answer = None if preview is None else preview.first_page(check_page_size(first))
-    if answer is None:
-        answer = await ctx.backends.comments.thread(viewer_id, post_id, start, first, ctx.loaders)
+    if answer is not None:
+        return _page(ctx, answer, after)
+
+    async def read() -> Page[CommentView]:
+        found = await ctx.backends.comments.thread(viewer_id, post_id, start, first, ctx.loaders)
+        return _page(ctx, found, after)
+
+    return read()
+
+
+def _page(ctx: Context, answer: ThreadPage, after: str | None) -> Page[CommentView]:
     comments, has_next, end = answer
+    cursors = ctx.backends.cursors
     edges = [(cursors.encode(COMMENT, comment.id), comment) for comment in comments]
     end_cursor = None if end is None else cursors.encode(COMMENT, end)
     return Page(edges, has_next=has_next, has_previous=after is not None, end_cursor=end_cursor)

@@ -35,7 +35,8 @@ async def _viewer_likes(ctx: Context, post_ids: Sequence[int]) -> dict[int, bool
 
 
 async def _like_counts(ctx: Context, post_ids: Sequence[int]) -> dict[int, int]:
-    return await ctx.backends.likes.counts(post_ids)
+    stats = await ctx.loaders.stats.load_many(post_ids)
+    return {post_id: figures.likes for post_id, figures in zip(post_ids, stats, strict=True)}
 
 
 LIKE_COUNTS = PostValues("like counts", "likeCount", _like_counts)

@@ -1,4 +1,5 @@
-"""The request's core DataLoaders: posts by id and by author, and the viewer's ties.
+"""The request's core DataLoaders: posts by id and by author, the viewer's ties, and
+the figures shown beside posts (counts, first comments).
 
 They are the read side's `ReadLookup` for one request. A feature's own lookups
 (friend counts, likes, ...) are loaders its module makes, through
@@ -13,6 +14,7 @@ from strawberry.dataloader import DataLoader
 
 from tidings.feed.post_cache import PostCache
 from tidings.feed.ties import TieCache
+from tidings.stores.counters import PostStats, PostStatsStore
 from tidings.stores.graph import FriendGraph, Relation
 from tidings.stores.posts import PostDocument, PostStore
 
@@ -27,6 +29,9 @@ class ReadSources:
     # Posts this process holds: behind `by_id`, and what a page falls back on
     # while MongoDB is down.
     post_cache: PostCache
+    # Counts and first comments: every feature shown beside a post reads its
+    # figure from one batch of these, one query for the page.
+    stats: PostStatsStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,7 @@ class Loaders:
     # The same keys, the whole relation from the graph (requests, blocks): for
     # the `friendship` field.
     standing: DataLoader[tuple[str, str], Relation]
+    stats: DataLoader[int, PostStats]
     # The process's post cache, behind `by_id`.
     cache: PostCache
 
@@ -88,6 +94,7 @@ class Loaders:
         """After a mutation: whatever this request read before may be stale."""
         for loader in (self.by_id, self.stored, self.by_authors, self.ties, self.standing):
             loader.clear_all()
+        self.stats.clear_all()
 
 
 def build_loaders(sources: ReadSources, *, cache: bool = True) -> Loaders:
@@ -135,11 +142,16 @@ def build_loaders(sources: ReadSources, *, cache: bool = True) -> Loaders:
 
         return load_pairs
 
+    async def load_stats(post_ids: Sequence[int]) -> list[PostStats]:
+        found = await sources.stats.of(post_ids)
+        return [found[post_id] for post_id in post_ids]
+
     return Loaders(
         by_id=DataLoader(load_fn=load_posts, cache=cache),
         stored=DataLoader(load_fn=load_stored, cache=cache),
         by_authors=DataLoader(load_fn=load_recent, cache=cache),
         ties=DataLoader(load_fn=by_viewer(sources.ties.ties), cache=cache),
         standing=DataLoader(load_fn=by_viewer(sources.graph.relations), cache=cache),
+        stats=DataLoader(load_fn=load_stats, cache=cache),
         cache=post_cache,
     )

@@ -1,8 +1,9 @@
 """GraphQL object types: the public shape, kept apart from storage documents."""
 
+from collections.abc import Awaitable
 from datetime import datetime
 from enum import Enum
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import strawberry
 from strawberry.types import Info
@@ -198,11 +199,18 @@ class Post:
         description="Oldest first; without those of anyone the viewer blocked or who "
         "blocked the viewer."
     )
-    async def comments(
+    def comments(
         self, info: Info[Context, None], first: int = 20, after: str | None = None
     ) -> "CommentConnection":
-        page = await comments.thread(info.context, int(self.id), first, after, self.facts)
-        return CommentConnection.of(page)
+        page = comments.thread(info.context, int(self.id), first, after, self.facts)
+        if isinstance(page, Page):
+            return CommentConnection.of(page)
+
+        async def later(page: Awaitable[Page[CommentView]]) -> CommentConnection:
+            return CommentConnection.of(await page)
+
+        # Typed as the value: graphql-core awaits it (see PageFacts.or_load).
+        return cast(CommentConnection, later(page))
 
     @strawberry.field(description="Who likes the post, newest first.")
     async def likers(

@@ -1,12 +1,12 @@
 """Comments in MongoDB: objects of their own (they repeat, unlike likes), each with
-a time-ordered id, and a count per post kept beside them (counters.py).
+a time-ordered id, and counts and the first few per post kept with the post's
+other figures (counters.py).
 
 Beside them, who commented on a post (one document per post and commenter, with
 how many comments and when the last one came) and how many did: what a post's
 author is told ("ann and 3 others commented"), kept as comments come and go.
 """
 
-import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,16 +18,10 @@ from pymongo.errors import DuplicateKeyError
 from pymongo.write_concern import WriteConcern
 
 from tidings.stores.breaker import Breaker
-from tidings.stores.counters import ShardedCounts, counts_by_post
+from tidings.stores.counters import FIRST_COMMENTS, Count, PostStatsStore, counts_by_post
 
 COMMENTS = "comments"
-COMMENT_COUNTS = "comment_counts"
 COMMENTERS = "commenters"
-PREVIEWS = "comment_previews"
-# A post's first comments, kept together so a page shows each post's first few in
-# one query: more than a client shows (two), for those hidden by blocks.
-PREVIEW = 5
-COMMENTER_COUNTS = "commenter_counts"
 _IDEMPOTENCY_KEY = "idempotency_key"
 
 
@@ -58,16 +52,16 @@ class CommentIdTaken(Exception):
 
 
 class CommentStore:
-    def __init__(self, database: AsyncDatabase[dict[str, Any]], breaker: Breaker) -> None:
+    def __init__(
+        self, database: AsyncDatabase[dict[str, Any]], breaker: Breaker, stats: PostStatsStore
+    ) -> None:
         self._breaker = breaker
         # Journaled, as posts are: an accepted comment survives a crash.
         self._comments = database.get_collection(
             COMMENTS, write_concern=WriteConcern(w="majority", j=True)
         )
-        self._counts = ShardedCounts(database.get_collection(COMMENT_COUNTS), breaker)
+        self._stats = stats
         self._commenters = database.get_collection(COMMENTERS)
-        self._previews = database.get_collection(PREVIEWS)
-        self._commenter_counts = ShardedCounts(database.get_collection(COMMENTER_COUNTS), breaker)
 
     async def ensure_indexes(self) -> None:
         # A post's thread, oldest first, keyset on the time-ordered id.
@@ -81,13 +75,11 @@ class CommentStore:
             unique=True,
             partialFilterExpression={_IDEMPOTENCY_KEY: {"$exists": True}},
         )
-        await self._counts.ensure_indexes()
         # A post's commenters, the latest to comment first.
         await self._commenters.create_index(
             [("post_id", ASCENDING), ("last_at", DESCENDING), ("user_id", DESCENDING)],
             name="latest",
         )
-        await self._commenter_counts.ensure_indexes()
 
     async def insert(
         self, comment: CommentDocument, idempotency_key: str | None, *, spread: bool = False
@@ -106,7 +98,9 @@ class CommentStore:
                 if earlier is not None:
                     return earlier  # a retry that raced its first attempt
             raise CommentIdTaken(comment.id) from error
-        await self._counts.change(comment.post_id, comment.author_id, +1, spread=spread)
+        await self._stats.change(
+            Count.COMMENTS, comment.post_id, comment.author_id, +1, spread=spread
+        )
         noted = await self._breaker.call(
             self._commenters.update_one(
                 {"_id": _commenter(comment.post_id, comment.author_id)},
@@ -119,55 +113,11 @@ class CommentStore:
             )
         )
         if noted.upserted_id is not None:
-            await self._commenter_counts.change(
-                comment.post_id, comment.author_id, +1, spread=spread
+            await self._stats.change(
+                Count.COMMENTERS, comment.post_id, comment.author_id, +1, spread=spread
             )
-        await self._preview_add(comment)
+        await self._stats.add_first_comment(comment.post_id, comment.to_mongo())
         return comment
-
-    async def _preview_add(self, comment: CommentDocument) -> None:
-        """Into the post's first comments, if it is one of them. A hot post's preview
-        is full after its first few: later comments match nothing and write nothing."""
-        last = f"first.{PREVIEW - 1}"
-        belongs = {
-            "_id": comment.post_id,
-            "first._id": {"$ne": comment.id},
-            "$or": [{last: {"$exists": False}}, {f"{last}._id": {"$gt": comment.id}}],
-        }
-        earliest = {"$each": [comment.to_mongo()], "$sort": {"_id": 1}, "$slice": PREVIEW}
-        # A duplicate key: the preview holds it already, or is full of earlier ones.
-        with contextlib.suppress(DuplicateKeyError):
-            await self._breaker.call(
-                self._previews.update_one(belongs, {"$push": {"first": earliest}}, upsert=True)
-            )
-
-    async def _preview_remove(self, comment: CommentDocument) -> None:
-        """Out of the post's first comments; the next one in line takes its place."""
-        pulled = await self._breaker.call(
-            self._previews.update_one(
-                {"_id": comment.post_id, "first._id": comment.id},
-                {"$pull": {"first": {"_id": comment.id}}},
-            )
-        )
-        if pulled.modified_count:
-            first = await self.thread(comment.post_id, None, PREVIEW)
-            await self._breaker.call(
-                self._previews.update_one(
-                    {"_id": comment.post_id},
-                    {"$set": {"first": [c.to_mongo() for c in first]}},
-                )
-            )
-
-    async def previews(self, post_ids: Sequence[int]) -> dict[int, list[CommentDocument]]:
-        """Each post's first `PREVIEW` comments, oldest first (all, if it has fewer),
-        in one round trip."""
-        found: dict[int, list[CommentDocument]] = {post_id: [] for post_id in post_ids}
-        if not post_ids:
-            return found
-        cursor = self._previews.find({"_id": {"$in": list(set(post_ids))}})
-        for preview in await self._breaker.call(cursor.to_list()):
-            found[preview["_id"]] = [CommentDocument.from_mongo(c) for c in preview["first"]]
-        return found
 
     async def by_idempotency_key(self, author_id: str, key: str) -> CommentDocument | None:
         query = {"author_id": author_id, _IDEMPOTENCY_KEY: key}
@@ -183,7 +133,9 @@ class CommentStore:
         removed = await self._breaker.call(self._comments.delete_one({"_id": comment.id}))
         if removed.deleted_count != 1:
             return False
-        await self._counts.change(comment.post_id, comment.author_id, -1, spread=spread)
+        await self._stats.change(
+            Count.COMMENTS, comment.post_id, comment.author_id, -1, spread=spread
+        )
         commenter = _commenter(comment.post_id, comment.author_id)
         left = await self._breaker.call(
             self._commenters.find_one_and_update(
@@ -196,10 +148,13 @@ class CommentStore:
                 self._commenters.delete_one({"_id": commenter, "n": {"$lte": 0}})
             )
             if gone.deleted_count == 1:
-                await self._commenter_counts.change(
-                    comment.post_id, comment.author_id, -1, spread=spread
+                await self._stats.change(
+                    Count.COMMENTERS, comment.post_id, comment.author_id, -1, spread=spread
                 )
-        await self._preview_remove(comment)
+        if await self._stats.remove_first_comment(comment.post_id, comment.id):
+            # The next in line takes its place among the post's first comments.
+            first = await self.thread(comment.post_id, None, FIRST_COMMENTS)
+            await self._stats.set_first_comments(comment.post_id, [c.to_mongo() for c in first])
         return True
 
     async def thread(self, post_id: int, after: int | None, limit: int) -> list[CommentDocument]:
@@ -214,7 +169,7 @@ class CommentStore:
         ]
 
     async def counts(self, post_ids: Sequence[int]) -> dict[int, int]:
-        return await self._counts.totals(post_ids)
+        return {post_id: s.comments for post_id, s in (await self._stats.of(post_ids)).items()}
 
     async def newest_commenters(self, post_id: int, limit: int) -> list[tuple[str, datetime]]:
         """Who commented on the post, the latest to comment first, with when."""
@@ -227,7 +182,7 @@ class CommentStore:
 
     async def commenter_counts(self, post_ids: Sequence[int]) -> dict[int, int]:
         """How many people commented on each post."""
-        return await self._commenter_counts.totals(post_ids)
+        return {post_id: s.commenters for post_id, s in (await self._stats.of(post_ids)).items()}
 
     async def has_commented(self, user_id: str, post_id: int) -> bool:
         found = await self._breaker.call(
@@ -256,15 +211,13 @@ class CommentStore:
         """A deleted post's comments, commenters and counts."""
         await self._breaker.call(self._comments.delete_many({"post_id": post_id}))
         await self._breaker.call(self._commenters.delete_many({"post_id": post_id}))
-        await self._breaker.call(self._previews.delete_one({"_id": post_id}))
-        await self._counts.forget(post_id)
-        await self._commenter_counts.forget(post_id)
+        await self._stats.forget(post_id)
 
     async def recount(self) -> dict[int, tuple[int, int]]:
         """Comment counts and commenter counts set to what exists; the posts whose
         comment count had drifted, with (stored, actual)."""
-        await self._commenter_counts.recount(await counts_by_post(self._commenters))
-        return await self._counts.recount(await counts_by_post(self._comments))
+        await self._stats.recount(Count.COMMENTERS, await counts_by_post(self._commenters))
+        return await self._stats.recount(Count.COMMENTS, await counts_by_post(self._comments))
 
 
 def _commenter(post_id: int, user_id: str) -> str:

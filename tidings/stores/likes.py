@@ -2,9 +2,9 @@
 
 A like is an association, added at most once: its id is (post, user), so a
 second like of the same post by the same user is a no-op, however many race, and
-"which of these posts did I like" is a lookup by id. Counts are `ShardedCounts`
-(counters.py): a hot post does not serialise on one document, and a count moves
-only by what an insert or a delete changed.
+"which of these posts did I like" is a lookup by id. Counts are kept with the
+post's other figures (counters.py): a hot post does not serialise on one
+document, and a count moves only by what an insert or a delete changed.
 """
 
 from collections.abc import Sequence
@@ -16,20 +16,21 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from tidings.stores.breaker import Breaker
-from tidings.stores.counters import ShardedCounts, counts_by_post
+from tidings.stores.counters import Count, PostStatsStore, counts_by_post
 
 LIKES = "likes"
-LIKE_COUNTS = "like_counts"
 
 # A position in a post's likers, newest first: when (ms), and who.
 LikerPosition = tuple[int, str]
 
 
 class LikeStore:
-    def __init__(self, database: AsyncDatabase[dict[str, Any]], breaker: Breaker) -> None:
+    def __init__(
+        self, database: AsyncDatabase[dict[str, Any]], breaker: Breaker, stats: PostStatsStore
+    ) -> None:
         self._breaker = breaker
         self._likes = database.get_collection(LIKES)
-        self._counts = ShardedCounts(database.get_collection(LIKE_COUNTS), breaker)
+        self._stats = stats
 
     async def ensure_indexes(self) -> None:
         # A post's likers, newest first, keyset-paged.
@@ -37,7 +38,6 @@ class LikeStore:
             [("post_id", ASCENDING), ("at", DESCENDING), ("user_id", DESCENDING)],
             name="likers",
         )
-        await self._counts.ensure_indexes()
 
     async def like(self, post_id: int, user_id: str, at_ms: int, *, spread: bool = False) -> bool:
         """Records the like; False if it was there already (nothing changes).
@@ -52,7 +52,7 @@ class LikeStore:
             await self._breaker.call(self._likes.insert_one(document))
         except DuplicateKeyError:
             return False
-        await self._counts.change(post_id, user_id, +1, spread=spread)
+        await self._stats.change(Count.LIKES, post_id, user_id, +1, spread=spread)
         return True
 
     async def unlike(self, post_id: int, user_id: str, *, spread: bool = False) -> bool:
@@ -62,12 +62,12 @@ class LikeStore:
         )
         if removed.deleted_count != 1:
             return False
-        await self._counts.change(post_id, user_id, -1, spread=spread)
+        await self._stats.change(Count.LIKES, post_id, user_id, -1, spread=spread)
         return True
 
     async def counts(self, post_ids: Sequence[int]) -> dict[int, int]:
         """Each post's like count (0 for none), in one round trip for the page."""
-        return await self._counts.totals(post_ids)
+        return {post_id: stats.likes for post_id, stats in (await self._stats.of(post_ids)).items()}
 
     async def liked_by(self, user_id: str, post_ids: Sequence[int]) -> set[int]:
         """Which of these posts the user likes, in one round trip."""
@@ -98,12 +98,12 @@ class LikeStore:
     async def forget_post(self, post_id: int) -> None:
         """A deleted post's likes and counts."""
         await self._breaker.call(self._likes.delete_many({"post_id": post_id}))
-        await self._counts.forget(post_id)
+        await self._stats.forget(post_id)
 
     async def recount(self) -> dict[int, tuple[int, int]]:
         """Sets every post's count to the likes that exist; returns the posts whose
         stored count had drifted, with (stored, actual)."""
-        return await self._counts.recount(await counts_by_post(self._likes))
+        return await self._stats.recount(Count.LIKES, await counts_by_post(self._likes))
 
 
 def _like_id(post_id: int, user_id: str) -> str:
