@@ -59,6 +59,7 @@ def build_notifier(stores: Stores, settings: Settings, keys: Keys) -> Notifier:
         stores.posts,
         stores.likes,
         stores.comments,
+        stores.stats,
     )
 
 

@@ -2,9 +2,10 @@
 
 It runs in the worker process beside fan-out. Each pass claims up to `batch`
 changed groups (a hot post's likes are one group however many came since the
-last pass: coalesced, see changed_groups.py), reads their posts in one query,
-and recomputes each group from the likes and comments themselves: the newest
-few people, how many there are, the newest comment. Recomputing, not applying
+last pass: coalesced, see changed_groups.py), reads their posts, counts and
+authors' own likes and comments in one query each for the pass, and recomputes
+each group from the likes and comments themselves: the newest few people, how
+many there are, the newest comment. Recomputing, not applying
 deltas, makes a repeated or reordered pass harmless and lets an unlike or a
 deleted comment shrink the group; a group nobody else is behind any more is
 removed. Nobody is notified of their own likes or comments.
@@ -21,6 +22,7 @@ from tidings.feed.changed_groups import ChangedGroups, comments_on, likes_of
 from tidings.feed.notification_writer import NotificationWriter
 from tidings.stores.breaker import OUTAGES, StoreUnavailable
 from tidings.stores.comments import CommentStore
+from tidings.stores.counters import PostStatsStore
 from tidings.stores.likes import LikeStore
 from tidings.stores.notifications import NotificationDocument, NotificationKind
 from tidings.stores.posts import PostDocument, PostStore
@@ -45,9 +47,10 @@ class Notifier:
         posts: PostStore,
         likes: LikeStore,
         comments: CommentStore,
+        stats: PostStatsStore,
         *,
         batch: int = 200,
-        idle_seconds: float = 0.05,
+        idle_seconds: float = 0.02,
         concurrency: int = 16,
     ) -> None:
         self._changed = changed
@@ -55,6 +58,7 @@ class Notifier:
         self._posts = posts
         self._likes = likes
         self._comments = comments
+        self._stats = stats
         self._batch = batch
         self._idle_seconds = idle_seconds
         self._concurrency = asyncio.Semaphore(concurrency)
@@ -99,38 +103,48 @@ class Notifier:
         return len(groups)
 
     async def _write(self, groups: list[str]) -> None:
+        """The pass's groups: their posts, counts and authors' own likes and comments
+        in one query each for the whole pass; then each group's newest people."""
         wanted = {group: post_id for group in groups if (post_id := _post_of(group)) is not None}
-        posts = await self._posts.get_many(sorted(set(wanted.values())))
+        post_ids = sorted(set(wanted.values()))
+        posts, stats = await asyncio.gather(
+            self._posts.get_many(post_ids), self._stats.of(post_ids)
+        )
+        authors = [(post.id, post.author_id) for post in posts.values()]
+        own_likes, own_comments = await asyncio.gather(
+            self._likes.liked(authors), self._comments.commented(authors)
+        )
         writes: list[Awaitable[None]] = []
         for group, post_id in wanted.items():
             post = posts.get(post_id)
             if post is None:
                 writes.append(self._writer.forget_post(post_id))
-                continue
-            recompute = self._liked if group == likes_of(post_id) else self._commented
-            writes.append(self._bounded(group, post, recompute))
+            elif group == likes_of(post_id):
+                others = stats[post_id].likes - ((post_id, post.author_id) in own_likes)
+                writes.append(self._bounded(group, post, others, self._liked))
+            else:
+                others = stats[post_id].commenters - ((post_id, post.author_id) in own_comments)
+                writes.append(self._bounded(group, post, others, self._commented))
         await asyncio.gather(*writes)
 
     async def _bounded(
         self,
         group: str,
         post: PostDocument,
-        recompute: Callable[[PostDocument], Awaitable[NotificationDocument | None]],
+        others: int,
+        recompute: Callable[[PostDocument, int], Awaitable[NotificationDocument | None]],
     ) -> None:
         async with self._concurrency:
-            notification = await recompute(post)
+            notification = await recompute(post, others)
             if notification is None:
                 await self._writer.remove(post.author_id, group)
             else:
                 await self._writer.put(notification)
 
-    async def _liked(self, post: PostDocument) -> NotificationDocument | None:
+    async def _liked(self, post: PostDocument, others: int) -> NotificationDocument | None:
+        """`others`: how many people other than the author like the post."""
         author = post.author_id
-        likers, counts, own = await asyncio.gather(
-            self._likes.likers(post.id, None, ACTORS + 1),
-            self._likes.counts([post.id]),
-            self._likes.liked_by(author, [post.id]),
-        )
+        likers = await self._likes.likers(post.id, None, ACTORS + 1)
         actors = [(at_ms, user) for at_ms, user in likers if user != author][:ACTORS]
         if not actors:
             return None
@@ -139,17 +153,16 @@ class Notifier:
             recipient=author,
             kind=NotificationKind.POST_LIKED,
             actors=tuple(user for _, user in actors),
-            actor_count=max(counts[post.id] - len(own), len(actors)),
+            actor_count=max(others, len(actors)),
             updated_at=datetime.fromtimestamp(actors[0][0] / 1000, UTC),
             post_id=post.id,
         )
 
-    async def _commented(self, post: PostDocument) -> NotificationDocument | None:
+    async def _commented(self, post: PostDocument, others: int) -> NotificationDocument | None:
+        """`others`: how many people other than the author commented on the post."""
         author = post.author_id
-        commenters, counts, own, newest = await asyncio.gather(
+        commenters, newest = await asyncio.gather(
             self._comments.newest_commenters(post.id, ACTORS + 1),
-            self._comments.commenter_counts([post.id]),
-            self._comments.has_commented(author, post.id),
             self._comments.newest_not_by(post.id, author),
         )
         actors = [(user, at) for user, at in commenters if user != author][:ACTORS]
@@ -160,7 +173,7 @@ class Notifier:
             recipient=author,
             kind=NotificationKind.POST_COMMENTED,
             actors=tuple(user for user, _ in actors),
-            actor_count=max(counts[post.id] - int(own), len(actors)),
+            actor_count=max(others, len(actors)),
             updated_at=actors[0][1],
             post_id=post.id,
             comment_id=newest.id,

@@ -180,15 +180,14 @@ class CommentStore:
         )
         return [(c["user_id"], c["last_at"]) for c in await self._breaker.call(cursor.to_list())]
 
-    async def commenter_counts(self, post_ids: Sequence[int]) -> dict[int, int]:
-        """How many people commented on each post."""
-        return {post_id: s.commenters for post_id, s in (await self._stats.of(post_ids)).items()}
-
-    async def has_commented(self, user_id: str, post_id: int) -> bool:
-        found = await self._breaker.call(
-            self._commenters.find_one({"_id": _commenter(post_id, user_id)}, {"_id": 1})
-        )
-        return found is not None
+    async def commented(self, pairs: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
+        """Which of these (post, user) have comments, in one round trip."""
+        if not pairs:
+            return set()
+        wanted = [_commenter(post_id, user_id) for post_id, user_id in set(pairs)]
+        cursor = self._commenters.find({"_id": {"$in": wanted}}, {"post_id": 1, "user_id": 1})
+        found = await self._breaker.call(cursor.to_list())
+        return {(c["post_id"], c["user_id"]) for c in found}
 
     async def newest_not_by(self, post_id: int, author_id: str) -> CommentDocument | None:
         """The post's newest comment by anyone but `author_id`."""

@@ -71,11 +71,16 @@ class LikeStore:
 
     async def liked_by(self, user_id: str, post_ids: Sequence[int]) -> set[int]:
         """Which of these posts the user likes, in one round trip."""
-        if not post_ids:
+        return {post_id for post_id, _ in await self.liked([(p, user_id) for p in post_ids])}
+
+    async def liked(self, pairs: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
+        """Which of these (post, user) likes exist, in one round trip."""
+        if not pairs:
             return set()
-        wanted = [_like_id(post_id, user_id) for post_id in set(post_ids)]
-        cursor = self._likes.find({"_id": {"$in": wanted}}, {"post_id": 1})
-        return {like["post_id"] for like in await self._breaker.call(cursor.to_list())}
+        wanted = [_like_id(post_id, user_id) for post_id, user_id in set(pairs)]
+        cursor = self._likes.find({"_id": {"$in": wanted}}, {"post_id": 1, "user_id": 1})
+        found = await self._breaker.call(cursor.to_list())
+        return {(like["post_id"], like["user_id"]) for like in found}
 
     async def likers(
         self, post_id: int, after: LikerPosition | None, limit: int

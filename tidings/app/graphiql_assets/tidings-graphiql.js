@@ -12,7 +12,8 @@
 
   const EXAMPLE = `# Tidings: your home timeline as GraphQL. Sign in above (\`tidings dev\`
 # prints a link that does it), then run an operation with Ctrl-Enter or the
-# play button, which asks which one. Run Live, then Post in a second tab.
+# play button, which asks which one. Run Live, then Post in a second tab;
+# run Notifications to hear of likes and comments on your posts.
 
 query Timeline {
   viewer { id friendCount }
@@ -28,6 +29,10 @@ mutation Post {
 
 subscription Live {
   timelinePost { id body author { id } createdAt }
+}
+
+subscription Notifications {
+  notification { kind actorCount actors { id } post { id body } comment { body } read }
 }
 `;
 
