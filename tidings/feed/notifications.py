@@ -131,27 +131,33 @@ class Notifications:
     # -- friend requests, as they happen --------------------------------------------
 
     async def friend_requested(self, requester: str, recipient: str) -> None:
-        await self._writer.put(
-            NotificationDocument(
-                key=request_received_from(requester),
-                recipient=recipient,
-                kind=NotificationKind.FRIEND_REQUEST_RECEIVED,
-                actors=(requester,),
-                actor_count=1,
-                updated_at=_now(),
-            )
+        await self._one_person(
+            NotificationKind.FRIEND_REQUEST_RECEIVED,
+            request_received_from(requester),
+            requester,
+            recipient,
         )
 
     async def request_withdrawn(self, requester: str, recipient: str) -> None:
         await self._writer.remove(recipient, request_received_from(requester))
 
     async def friend_accepted(self, accepter: str, requester: str) -> None:
+        await self._one_person(
+            NotificationKind.FRIEND_REQUEST_ACCEPTED,
+            request_accepted_by(accepter),
+            accepter,
+            requester,
+        )
+
+    async def _one_person(
+        self, kind: NotificationKind, key: str, actor: str, recipient: str
+    ) -> None:
         await self._writer.put(
             NotificationDocument(
-                key=request_accepted_by(accepter),
-                recipient=requester,
-                kind=NotificationKind.FRIEND_REQUEST_ACCEPTED,
-                actors=(accepter,),
+                key=key,
+                recipient=recipient,
+                kind=kind,
+                actors=(actor,),
                 actor_count=1,
                 updated_at=_now(),
             )
