@@ -129,9 +129,13 @@ async def test_nobody_can_name_another_user_to_read_or_act_as(api: Api) -> None:
     fields = {
         f["name"]: {a["name"] for a in f["args"]} for f in schema["__schema"]["queryType"]["fields"]
     }
-    assert fields["timeline"] == {"first", "after"}
-    [live] = schema["__schema"]["subscriptionType"]["fields"]
-    assert (live["name"], live["args"]) == ("timelinePost", [])
+    assert fields["timeline"] == {"first", "after", "last", "before", "order"}
+    subscriptions = schema["__schema"]["subscriptionType"]["fields"]
+    # The viewer's own streams: nothing names whose.
+    assert {(s["name"], tuple(s["args"])) for s in subscriptions} == {
+        ("timelinePost", ()),
+        ("notification", ()),
+    }
     assert {f["name"] for f in schema["__type"]["inputFields"]} == {
         "body",
         "client",

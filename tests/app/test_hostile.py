@@ -177,7 +177,7 @@ def overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
     if request.node.name != "test_past_the_bound_requests_are_shed_and_health_stays_up":
         return {}
     ranking: RankingService = request.getfixturevalue("ranking_service")
-    ranking.mode = "slow"  # every ranked page takes its whole timeout
+    ranking.mode = "slow"  # every ranked session takes its whole timeout
     return {
         "max_requests_in_flight": 2,
         "ranking_url": ranking.url,
@@ -189,11 +189,11 @@ async def test_past_the_bound_requests_are_shed_and_health_stays_up(
     api: Api, ranking_service: RankingService
 ) -> None:
     ranking = ranking_service
-    for text in ("one", "two"):  # a page of two posts is ranked
+    for text in ("one", "two"):  # a session of two posts is ranked
         await api.data(
             "alice", f'mutation {{ createPost(input: {{body: "{text}"}}) {{ post {{ id }} }} }}'
         )
-    page = "{ timeline { edges { cursor } } }"
+    page = "{ timeline(order: RANKED) { edges { cursor } } }"
     slow = [asyncio.create_task(api.call("alice", page)) for _ in range(2)]
 
     async def both_in_flight() -> bool:  # both waiting on the ranker
@@ -207,7 +207,7 @@ async def test_past_the_bound_requests_are_shed_and_health_stays_up(
     assert error["extensions"] == {"code": "UNAVAILABLE", "retryAfter": 1}
     assert (await api.http.get("/healthz")).status_code == 200
     for body in await asyncio.gather(*slow):
-        assert len(body["data"]["timeline"]["edges"]) == 2  # served chronologically
+        assert len(body["data"]["timeline"]["edges"]) == 2  # ranked by the built-in score
     assert (await api.client.post("bob", page)).status_code == 200
 
 

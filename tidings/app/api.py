@@ -29,6 +29,7 @@ from tidings.app.probes import Readiness, health, readiness
 from tidings.app.settings import Settings
 from tidings.app.sockets import SocketPolicy
 from tidings.app.stores import open_stores, prepare_schemas
+from tidings.feed.affinity import Affinity
 from tidings.feed.backoff import with_retries
 from tidings.feed.cursor import CursorCodec
 from tidings.feed.expiring_cache import ExpiringCache
@@ -37,7 +38,11 @@ from tidings.feed.live import LiveHub
 from tidings.feed.live_timeline import LiveTimeline
 from tidings.feed.people import People
 from tidings.feed.post_cache import PostCache
-from tidings.feed.ranking import Chronological, Ranker, RemoteRanker
+from tidings.feed.ranked import RankedTimeline
+from tidings.feed.ranked_sessions import RankedSessions
+from tidings.feed.ranking import BuiltInScore, Ranker, RemoteRanker
+from tidings.feed.rate_limit import RateLimiter
+from tidings.feed.reading import Reading
 from tidings.resolvers.context import Backends
 from tidings.resolvers.loaders import ReadSources
 from tidings.resolvers.page_builder import BatchStep
@@ -71,12 +76,24 @@ async def api_process(
         keys = Keys(settings.namespace)
         celebrities = components.celebrities(stores, settings, keys)
 
-        ranker: Ranker = Chronological()
+        ranker: Ranker = BuiltInScore()
         if settings.ranking_url:
             http = await stack.enter_async_context(httpx.AsyncClient())
             ranker = RemoteRanker(http, settings.ranking_url, settings.ranking_timeout_ms / 1000)
-        home = components.home_timeline(
-            stores, settings, keys, celebrity_cache=celebrities, ranker=ranker
+        home = components.home_timeline(stores, settings, keys, celebrity_cache=celebrities)
+        affinity = Affinity(stores.redis, keys)
+        ranked = RankedTimeline(
+            home,
+            RankedSessions(
+                stores.redis,
+                keys,
+                ttl_seconds=settings.ranked_session_seconds,
+                per_user=settings.ranked_sessions_per_user,
+            ),
+            ranker,
+            stores.stats,
+            affinity,
+            candidates=settings.ranked_candidates,
         )
         posting = await with_retries(
             "post id lease",
@@ -101,10 +118,10 @@ async def api_process(
         friendships = components.friendships(
             stores, settings, keys, celebrities, people, notifications
         )
-        likes = components.likes(stores, settings, keys)
+        likes = components.likes(stores, settings, keys, affinity)
         comments = await with_retries(
             "comment id lease",
-            lambda: components.comments(stores, settings, keys),
+            lambda: components.comments(stores, settings, keys, affinity),
             give_up_after=settings.startup_seconds,
         )
         posting.on_deleted += [
@@ -151,7 +168,7 @@ async def api_process(
                 ),
                 (
                     "tidings_ranking_fallbacks",
-                    "Pages served chronologically because ranking failed",
+                    "Ranked sessions ordered by the built-in score because the service failed",
                     lambda: ranker.fallbacks,
                 ),
                 (
@@ -205,6 +222,18 @@ async def api_process(
         yield {
             "backends": Backends(
                 timeline=home,
+                ranked=ranked,
+                reading=Reading(
+                    home,
+                    stores.markers,
+                    RateLimiter(
+                        stores.redis,
+                        keys,
+                        "timeline marks",
+                        settings.mark_read_rate,
+                        settings.mark_read_rate_window_seconds,
+                    ),
+                ),
                 live=live,
                 posting=posting,
                 friendships=friendships,

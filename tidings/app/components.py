@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from tidings.app.settings import Settings
 from tidings.app.stores import Stores
+from tidings.feed.affinity import Affinity
 from tidings.feed.celebrities import Celebrities
 from tidings.feed.changed_groups import ChangedGroups
 from tidings.feed.comments import Comments
@@ -19,7 +20,6 @@ from tidings.feed.notifications import Notifications
 from tidings.feed.people import People
 from tidings.feed.posts import PostService
 from tidings.feed.queue import FanoutQueue
-from tidings.feed.ranking import Chronological, Ranker
 from tidings.feed.rate_limit import RateLimiter
 from tidings.feed.ties import TieCache
 from tidings.feed.timeline import TimelineStore
@@ -58,13 +58,11 @@ def home_timeline(
     keys: Keys,
     *,
     celebrity_cache: Celebrities | None = None,
-    ranker: Ranker | None = None,
 ) -> HomeTimeline:
     return HomeTimeline(
         timeline_store(stores, settings, keys),
         stores.graph,
         celebrity_cache or celebrities(stores, settings, keys),
-        ranker or Chronological(),
         timeline_max=settings.timeline_max,
         active_days=settings.active_days,
         retention_days=settings.retention_days,
@@ -159,7 +157,7 @@ def notifications(stores: Stores, settings: Settings, keys: Keys, hub: LiveHub) 
     )
 
 
-def likes(stores: Stores, settings: Settings, keys: Keys) -> Likes:
+def likes(stores: Stores, settings: Settings, keys: Keys, affinity: Affinity) -> Likes:
     return Likes(
         stores.likes,
         RateLimiter(
@@ -167,10 +165,11 @@ def likes(stores: Stores, settings: Settings, keys: Keys) -> Likes:
         ),
         changed_groups(stores, settings, keys),
         PostHeat(stores.redis, keys, hot_per_second=settings.hot_post_changes_per_second),
+        affinity,
     )
 
 
-async def comments(stores: Stores, settings: Settings, keys: Keys) -> Comments:
+async def comments(stores: Stores, settings: Settings, keys: Keys, affinity: Affinity) -> Comments:
     return Comments(
         stores.comments,
         stores.graph,
@@ -185,4 +184,5 @@ async def comments(stores: Stores, settings: Settings, keys: Keys) -> Comments:
         ),
         changed_groups(stores, settings, keys),
         PostHeat(stores.redis, keys, hot_per_second=settings.hot_post_changes_per_second),
+        affinity,
     )

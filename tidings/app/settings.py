@@ -61,6 +61,11 @@ class Settings(BaseSettings):
 
     ranking_url: str | None = None
     ranking_timeout_ms: int = Field(default=150, gt=0)
+    # A ranked reading session: how many posts it orders, how long it lives after
+    # its last page, and how many one user keeps (a new one evicts the oldest).
+    ranked_candidates: int = Field(default=500, gt=0, le=5_000)
+    ranked_session_seconds: int = Field(default=1_800, gt=0)
+    ranked_sessions_per_user: int = Field(default=5, gt=0)
 
     fanout_chunk: int = Field(default=1_000, gt=0)
     fanout_batch: int = Field(default=32, gt=0)

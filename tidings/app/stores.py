@@ -20,6 +20,7 @@ from tidings.stores.comments import CommentStore
 from tidings.stores.counters import PostStatsStore
 from tidings.stores.graph import FriendGraph
 from tidings.stores.likes import LikeStore
+from tidings.stores.markers import MarkerStore
 from tidings.stores.notifications import NotificationStore
 from tidings.stores.posts import PostStore
 from tidings.stores.redis import connect_redis
@@ -35,6 +36,7 @@ class Stores:
     # Counts and first comments of posts, shared by likes and comments.
     stats: PostStatsStore
     notifications: NotificationStore
+    markers: MarkerStore
     graph: FriendGraph
     # One per store, for metrics: their states and how often they failed fast.
     breakers: tuple[Breaker, ...] = ()
@@ -118,6 +120,7 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
                 keep=settings.notifications_kept,
                 keep_days=settings.notification_days,
             ),
+            markers=MarkerStore(database, breakers[1]),
             graph=graph,
             breakers=breakers,
         )

@@ -5,6 +5,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tidings.feed.affinity import COMMENT, Affinity
 from tidings.feed.changed_groups import ChangedGroups, comments_on
 from tidings.feed.errors import NotFound
 from tidings.feed.heat import PostHeat
@@ -53,7 +54,10 @@ class Comments:
         limiter: RateLimiter,
         changed: ChangedGroups,
         heat: PostHeat,
+        affinity: Affinity,
     ) -> None:
+        # What the viewer gives an author, for the ranked feed's score.
+        self._affinity = affinity
         self._store = store
         self._heat = heat
         self._graph = graph
@@ -91,6 +95,7 @@ class Comments:
             except CommentIdTaken:
                 continue
             if viewer_id != post.author_id:  # nobody is told of their own comment
+                await self._affinity.gave(viewer_id, post.author_id, COMMENT)
                 await self._changed.mark(comments_on(post_id))
             return CommentView.of(stored)
         raise RuntimeError("could not allocate a unique comment id")

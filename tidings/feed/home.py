@@ -14,7 +14,7 @@ from tidings.feed.friend_lists import friend_ids
 from tidings.feed.ids import smallest_post_id_at
 from tidings.feed.lookup import ReadLookup
 from tidings.feed.paging import FeedPage, check_page_size
-from tidings.feed.ranking import Ranker
+from tidings.feed.read_model import PostView
 from tidings.feed.timeline import TimelineRead, TimelineStore
 from tidings.feed.visibility import visible
 from tidings.stores.breaker import StoreUnavailable
@@ -22,6 +22,8 @@ from tidings.stores.graph import FriendGraph
 from tidings.stores.posts import PostDocument
 
 _MARK_READ_EVERY = 60.0
+# Posts looked at above a cursor (pull to refresh, the "new posts" count).
+NEWER_MAX = 1_000
 
 
 def _outcome_taken(task: "asyncio.Future[Any]") -> None:
@@ -40,7 +42,6 @@ class HomeTimeline:
         timelines: TimelineStore,
         graph: FriendGraph,
         celebrities: Celebrities,
-        ranker: Ranker,
         *,
         timeline_max: int,
         active_days: int,
@@ -51,7 +52,6 @@ class HomeTimeline:
         self._timelines = timelines
         self._graph = graph
         self._celebrities = celebrities
-        self._ranker = ranker
         self._timeline_max = timeline_max
         self._active_seconds = active_days * 86_400
         self._retention = timedelta(days=retention_days)
@@ -78,8 +78,8 @@ class HomeTimeline:
     async def page(
         self, viewer_id: str, before: int | None, first: int, lookup: ReadLookup
     ) -> FeedPage[int]:
-        """The viewer's page of up to `first` posts older than `before`, hydrated and
-        ranked. Posts deleted since they were listed, and posts of anyone who is no
+        """The viewer's page of up to `first` posts older than `before`, hydrated,
+        newest first. Posts deleted since they were listed, and posts of anyone who is no
         longer a friend (a fan-out that raced the end of a friendship, a stale
         celebrity list) or whom the viewer muted, are left out, not shown as holes."""
         started = time.perf_counter()
@@ -92,12 +92,16 @@ class HomeTimeline:
             # MongoDB. Slower, and the same posts under the same cursors.
             self.pulled_pages += 1
             ids, has_next = await self._pulled(viewer_id, before, first, lookup)
-        shown = await visible(viewer_id, await self._hydrated(ids, lookup), lookup, timeline=True)
-        posts = await self._ranker.rank(viewer_id, [post for post in shown if post is not None])
+        posts = await self.shown(viewer_id, ids, lookup)
         self.on_read(time.perf_counter() - started)
         # The next page starts below the oldest id this page considered, which keeps
-        # paging keyset-exact when ranking reordered the page or left a post out.
+        # paging keyset-exact when a post was left out.
         return FeedPage([(post.id, post) for post in posts], has_next, ids[-1] if ids else None)
+
+    async def shown(self, viewer_id: str, ids: list[int], lookup: ReadLookup) -> list[PostView]:
+        """The posts of these ids the viewer may see now, in the same order."""
+        shown = await visible(viewer_id, await self._hydrated(ids, lookup), lookup, timeline=True)
+        return [post for post in shown if post is not None]
 
     async def _pulled(
         self, viewer_id: str, before: int | None, first: int, lookup: ReadLookup
@@ -123,7 +127,13 @@ class HomeTimeline:
         self, viewer_id: str, before: int | None, first: int, lookup: ReadLookup
     ) -> tuple[list[int], bool]:
         """Up to `first` post ids older than `before`, newest first, and whether more follow."""
-        wanted = check_page_size(first) + 1  # one extra tells whether a next page exists
+        return await self.candidate_ids(viewer_id, before, check_page_size(first), lookup)
+
+    async def candidate_ids(
+        self, viewer_id: str, before: int | None, first: int, lookup: ReadLookup
+    ) -> tuple[list[int], bool]:
+        """`page_ids` for any number (a ranked session reads hundreds at once)."""
+        wanted = first + 1  # one extra tells whether a next page exists
         cached = await self._fresh(viewer_id, before, wanted, lookup)
         celebrities = await self._celebrities.friends_given(
             viewer_id, cached.cached_celebrity_friends
@@ -154,6 +164,30 @@ class HomeTimeline:
             candidates.update(post.id for post in pulled)
         ordered = sorted(candidates, reverse=True)[:wanted]
         return ordered[:first], len(ordered) > first
+
+    async def newer_ids(
+        self, viewer_id: str, above: int, limit: int, lookup: ReadLookup
+    ) -> tuple[list[int], bool]:
+        """Up to `limit` post ids newer than `above`, oldest first (nearest it), and
+        whether more newer ones exist: pull to refresh, and the "new posts" count.
+        At most `NEWER_MAX` are looked at above a cursor."""
+        wanted = min(limit, NEWER_MAX) + 1
+        cached = await self._fresh(viewer_id, None, 1, lookup)
+        celebrities = await self._celebrities.friends_given(
+            viewer_id, cached.cached_celebrity_friends
+        )
+        found = set(await self._timelines.above(viewer_id, above, wanted))
+        oldest = await self._timelines.oldest(viewer_id)
+        if not cached.complete and (oldest is None or oldest > above + 1):
+            # The cursor is below the stored window: the gap comes from MongoDB.
+            authors = [viewer_id, *await friend_ids(self._graph, viewer_id)]
+            gap = await lookup.recent(authors, oldest, NEWER_MAX, since_id=above + 1)
+            found.update(post.id for post in gap)
+        if celebrities:
+            pulled = await lookup.recent(celebrities, None, NEWER_MAX, since_id=above + 1)
+            found.update(post.id for post in pulled)
+        nearest = sorted(found)[:wanted]
+        return nearest[: wanted - 1], len(nearest) == wanted
 
     async def _history(
         self,

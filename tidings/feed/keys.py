@@ -57,6 +57,18 @@ class Keys:
         """Set while the user has a live subscription on some API process."""
         return f"{self.namespace}:live:{hash_tag(user_id)}"
 
+    def affinity(self, user_id: str, bucket: int) -> str:
+        """What the user gave each author in one 30-day bucket (feed/affinity.py)."""
+        return f"{self.namespace}:aff:{bucket}:{hash_tag(user_id)}"
+
+    def ranked_session(self, user_id: str, session_id: int) -> str:
+        """A reading session's frozen order of post ids (feed/ranked_sessions.py)."""
+        return f"{self.namespace}:rank:{session_id}:{hash_tag(user_id)}"
+
+    def ranked_sessions(self, user_id: str) -> str:
+        """The user's reading sessions, by when they started."""
+        return f"{self.namespace}:ranks:{hash_tag(user_id)}"
+
     def rate(self, family: str, user_id: str) -> str:
         return f"{self.namespace}:rate:{family}:{hash_tag(user_id)}"
 

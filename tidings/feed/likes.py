@@ -4,6 +4,7 @@ did; anyone else gets exactly what a missing post gets."""
 import time
 from collections.abc import Sequence
 
+from tidings.feed.affinity import LIKE, Affinity
 from tidings.feed.changed_groups import ChangedGroups, likes_of
 from tidings.feed.heat import PostHeat
 from tidings.feed.lookup import ReadLookup
@@ -16,8 +17,15 @@ from tidings.stores.likes import LikerPosition, LikeStore
 
 class Likes:
     def __init__(
-        self, store: LikeStore, limiter: RateLimiter, changed: ChangedGroups, heat: PostHeat
+        self,
+        store: LikeStore,
+        limiter: RateLimiter,
+        changed: ChangedGroups,
+        heat: PostHeat,
+        affinity: Affinity,
     ) -> None:
+        # What the viewer gives an author, for the ranked feed's score.
+        self._affinity = affinity
         self._store = store
         self._limiter = limiter
         self._heat = heat
@@ -30,6 +38,7 @@ class Likes:
         await self._limiter.take(viewer_id)
         spread = await self._heat.changed(post_id)
         if await self._store.like(post_id, viewer_id, int(time.time() * 1000), spread=spread):
+            await self._affinity.gave(viewer_id, post.author_id, LIKE)
             await self._notify(post, viewer_id)
         return post
 
@@ -39,6 +48,7 @@ class Likes:
         await self._limiter.take(viewer_id)
         spread = await self._heat.changed(post_id)
         if await self._store.unlike(post_id, viewer_id, spread=spread):
+            await self._affinity.gave(viewer_id, post.author_id, -LIKE)
             await self._notify(post, viewer_id)
         return post
 

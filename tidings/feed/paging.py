@@ -37,6 +37,8 @@ class FeedPage(Generic[Position]):
     # posts out of the page (deleted, hidden) or reordered it: then the position
     # just past everything this page considered, so paging never repeats or skips.
     end: Position | None
+    # A ranked page past its session's end: continued chronologically.
+    ranked_session_ended: bool = False
 
 
 class FeedOrder(Protocol[Position]):

@@ -330,6 +330,18 @@ class TimelineStore:
             cached_celebrity_friends=celebrities,
         )
 
+    async def above(self, user_id: str, post_id: int, limit: int) -> list[int]:
+        """Up to `limit` ids newer than `post_id`, oldest first (nearest it)."""
+        members: Any = await self._redis.zrange(
+            self._keys.timeline(user_id),
+            f"({post_id}",
+            "+inf",
+            byscore=True,
+            offset=0,
+            num=limit,
+        )
+        return [int(member) for member in members]
+
     async def mark_read(self, user_id: str, now: float) -> None:
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.set(self._keys.last_read(user_id), repr(now), ex=self._keep_seconds)

@@ -17,6 +17,8 @@ from tidings.feed.live_timeline import LiveTimeline
 from tidings.feed.notifications import Notifications
 from tidings.feed.people import People
 from tidings.feed.posts import PostService
+from tidings.feed.ranked import RankedTimeline
+from tidings.feed.reading import Reading
 from tidings.resolvers.loaders import Loaders, ReadSources, build_loaders
 
 # The id of the request being served, set by the app's middleware: it appears in
@@ -32,6 +34,8 @@ class Backends:
     """The use-cases resolvers call, built once per API process by `app/api.py`."""
 
     timeline: HomeTimeline
+    ranked: RankedTimeline
+    reading: Reading
     live: LiveTimeline
     posting: PostService
     friendships: Friendships

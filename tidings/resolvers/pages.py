@@ -22,6 +22,8 @@ class Page(Generic[Node]):
     # Where the next page starts. The last edge's cursor, unless the order left
     # posts out of the page or reordered it (see FeedPage.end).
     end_cursor: str | None = None
+    # A ranked page past its session's end, continued chronologically.
+    ranked_session_ended: bool = False
 
     @classmethod
     def of(
@@ -50,4 +52,10 @@ async def feed_page(
     page = await order.page(viewer_id, start, first, ctx.loaders)
     edges = [(cursors.encode(order.cursor, position), post) for position, post in page.edges]
     end = None if page.end is None else cursors.encode(order.cursor, page.end)
-    return Page(edges, has_next=page.has_next, has_previous=after is not None, end_cursor=end)
+    return Page(
+        edges,
+        has_next=page.has_next,
+        has_previous=after is not None,
+        end_cursor=end,
+        ranked_session_ended=page.ranked_session_ended,
+    )

@@ -8,18 +8,18 @@ from tidings.feed.read_model import PostView
 from tidings.feed.users import parse_user_id
 from tidings.feed.visibility import readable_posts
 from tidings.resolvers.context import Context
-from tidings.resolvers.pages import Page, feed_page
+from tidings.resolvers.pages import Page
 from tidings.stores.graph import Relation, RelationList, Suggestion
-
-
-async def timeline(ctx: Context, first: int, after: str | None) -> Page[PostView]:
-    return await feed_page(ctx, ctx.backends.timeline, first, after)
 
 
 async def post(ctx: Context, post_id: str) -> PostView | None:
     viewer_id = ctx.require_viewer()
     [found] = await readable_posts(viewer_id, [parse_post_id(post_id)], ctx.loaders)
     return found
+
+
+async def posts_by_id(ctx: Context, post_ids: list[int]) -> list[PostView | None]:
+    return await readable_posts(ctx.require_viewer(), post_ids, ctx.loaders)
 
 
 async def posts(ctx: Context, post_ids: list[str]) -> list[PostView | None]:

@@ -16,7 +16,15 @@ from strawberry.types.graphql import OperationType
 
 from tidings.feed.errors import BadUserInput, TidingsError
 from tidings.feed.read_model import PostView
-from tidings.resolvers import comments, likes, mutations, notifications, queries, subscriptions
+from tidings.resolvers import (
+    comments,
+    likes,
+    mutations,
+    notifications,
+    queries,
+    subscriptions,
+    timeline,
+)
 from tidings.resolvers.context import Context
 from tidings.resolvers.page_builder import BatchStep, PageBuilder, PageFacts
 from tidings.schema.budget import QueryBudget
@@ -35,6 +43,8 @@ from tidings.schema.types import (
     Notification,
     Post,
     PostConnection,
+    TimelineMarker,
+    TimelineOrder,
     User,
 )
 
@@ -57,13 +67,38 @@ class Query:
     def viewer(self, info: Info[Context, None]) -> User:
         return User(id=strawberry.ID(info.context.require_viewer()))
 
-    @strawberry.field(description="The viewer's home timeline, newest first.")
+    @strawberry.field(
+        description="The viewer's home timeline. LATEST (default): newest first; `last` "
+        "with a LATEST cursor in `before` gives the posts nearest above it, newest first. "
+        "RANKED: the first page starts a reading session whose order is frozen; `after` "
+        "continues it. `first` or `last` (20 when neither), `after` or `before`."
+    )
     async def timeline(
-        self, info: Info[Context, None], first: int = 20, after: str | None = None
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        order: TimelineOrder = TimelineOrder.LATEST,
     ) -> PostConnection:
-        page = await queries.timeline(info.context, first, after)
+        page = await timeline.timeline(
+            info.context,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            ranked=order is TimelineOrder.RANKED,
+        )
         facts = await page_facts(info, ("edges", "node"), [post for _, post in page.edges])
         return PostConnection.of(page, facts)
+
+    @strawberry.field(
+        description="Posts above a cursor, without fetching them (at most 1,000): above "
+        "its post (LATEST), or above its session's newest candidate (RANKED)."
+    )
+    async def new_post_count(self, info: Info[Context, None], since: str) -> int:
+        return await timeline.new_post_count(info.context, since)
 
     @strawberry.field
     async def post(self, info: Info[Context, None], id: strawberry.ID) -> Post | None:
@@ -117,6 +152,12 @@ class Mutation:
     ) -> DeleteCommentPayload:
         comment_id = await comments.delete_comment(info.context, id)
         return DeleteCommentPayload(deleted_comment_id=strawberry.ID(str(comment_id)))
+
+    @strawberry.mutation(description="Moves the viewer's marker forward to a post; never back.")
+    async def mark_timeline_read(
+        self, info: Info[Context, None], post_id: strawberry.ID
+    ) -> TimelineMarker:
+        return TimelineMarker.of(info.context, await timeline.mark_read(info.context, post_id))
 
     @strawberry.mutation(description="The viewer's own; all of them when ids is omitted.")
     async def mark_notifications_read(

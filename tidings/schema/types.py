@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from tidings.feed.notifications import notification_id
 from tidings.feed.read_model import CommentView, PostView
-from tidings.resolvers import comments, likes, notifications, queries
+from tidings.resolvers import comments, likes, notifications, queries, timeline
 from tidings.resolvers.comments import COMMENT_COUNTS
 from tidings.resolvers.context import Context
 from tidings.resolvers.friend_counts import AUTHOR_FRIEND_COUNTS, friend_count
@@ -18,6 +18,7 @@ from tidings.resolvers.likes import LIKE_COUNTS, VIEWER_LIKES
 from tidings.resolvers.page_builder import NO_FACTS, PageFacts
 from tidings.resolvers.pages import Page
 from tidings.stores.graph import Relation, RelationList
+from tidings.stores.markers import TimelineMarker as StoredMarker
 from tidings.stores.notifications import NotificationDocument
 
 Node = TypeVar("Node")
@@ -120,6 +121,14 @@ class User:
             Suggestion(user=User(id=strawberry.ID(s.id)), mutual_friend_count=s.mutual_friends)
             for s in found
         ]
+
+    @strawberry.field(
+        description="The newest post the viewer has read, kept across devices; the "
+        "viewer only (null elsewhere)."
+    )
+    async def timeline_marker(self, info: Info[Context, None]) -> "TimelineMarker | None":
+        found = await timeline.marker(info.context, self.id)
+        return None if found is None else TimelineMarker.of(info.context, found)
 
     @strawberry.field(description="Newest first; the viewer only (null elsewhere).")
     async def notifications(
@@ -243,6 +252,9 @@ class PostEdge:
 class PostConnection:
     edges: list[PostEdge]
     page_info: PageInfo
+    ranked_session_ended: bool = strawberry.field(
+        description="RANKED: past the session's end, continued chronologically below it."
+    )
 
     @classmethod
     def of(cls, page: Page[PostView], facts: PageFacts = NO_FACTS) -> "PostConnection":
@@ -251,6 +263,35 @@ class PostConnection:
                 PostEdge(cursor=cursor, node=Post.of(node, facts)) for cursor, node in page.edges
             ],
             page_info=PageInfo.of(page),
+            ranked_session_ended=page.ranked_session_ended,
+        )
+
+
+@strawberry.enum
+class TimelineOrder(Enum):
+    LATEST = "LATEST"
+    RANKED = "RANKED"
+
+
+@strawberry.type(description="Where the viewer has read their timeline up to.")
+class TimelineMarker:
+    cursor: str = strawberry.field(
+        description="A LATEST cursor at the post: `before` it gives what came in since."
+    )
+    updated_at: datetime
+    post_id: strawberry.Private[int]
+
+    @strawberry.field(description="Null once deleted or no longer visible.")
+    async def post(self, info: Info[Context, None]) -> Post | None:
+        [found] = await queries.posts_by_id(info.context, [self.post_id])
+        return None if found is None else Post.of(found)
+
+    @classmethod
+    def of(cls, ctx: Context, marker: StoredMarker) -> "TimelineMarker":
+        return cls(
+            cursor=timeline.marker_cursor(ctx, marker),
+            updated_at=marker.updated_at,
+            post_id=marker.post_id,
         )
 
 
