@@ -38,6 +38,7 @@ async def test_the_tiny_bench_produces_a_complete_report(
         "deep_page",
         "ceiling_a_static_strawberry",
         "ceiling_a_social",
+        "ranked_page",
     ):
         assert read[name]["requests"] > 0
         assert read[name]["errors"] == 0
@@ -87,5 +88,8 @@ async def test_the_tiny_bench_produces_a_complete_report(
         read["first_page_social"]["p99_ms"],
         hot["ratio_to_spread"],
         notify["p99_ms"],
+        read["ranked_page"]["ratio_to_a"],
+        read["ranked_session_start"]["p99_ms"],
     ]
+    assert read["ranked_session_start"]["sessions"] > 0
     assert all(math.isfinite(value) for value in values)

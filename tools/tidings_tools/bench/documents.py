@@ -3,6 +3,10 @@
 PAGE = """query($after: String) { timeline(first: 20, after: $after) {
   edges { cursor node { id body createdAt client author { id friendCount } } }
   pageInfo { hasNextPage endCursor } } }"""
+# The same page of a ranked reading session.
+RANKED_PAGE = PAGE.replace(
+    "timeline(first: 20, after: $after)", "timeline(first: 20, after: $after, order: RANKED)"
+)
 # What a client shows under each post: counts, the viewer's like, two comments.
 SOCIAL_PAGE = """query($after: String) { timeline(first: 20, after: $after) {
   edges { cursor node { id body createdAt client author { id friendCount }

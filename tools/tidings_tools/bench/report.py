@@ -46,6 +46,14 @@ def targets(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "value": notify["p99_ms"],
             "met": notify["p99_ms"] < 500 and notify["never_notified"] == 0,
         },
+        "ranked next page >= 60% of ceiling (a)": {
+            "value": read["ranked_page"]["ratio_to_a"],
+            "met": read["ranked_page"]["ratio_to_a"] >= 0.6,
+        },
+        "ranked session start p99 < 50 ms": {
+            "value": read["ranked_session_start"]["p99_ms"],
+            "met": read["ranked_session_start"]["p99_ms"] < 50,
+        },
     }
 
 
@@ -59,7 +67,7 @@ def render(report: dict[str, Any]) -> None:
     table = Table(title="Reads through the API (1 API process; 2 via --workers 2)")
     for column in ("query", "req/s", "p50 ms", "p95 ms", "p99 ms", "ratio to (a)"):
         table.add_column(column)
-    for name in ("first_page", "first_page_social", "deep_page"):
+    for name in ("first_page", "first_page_social", "deep_page", "ranked_page"):
         row = read[name]
         table.add_row(
             name, str(row["rps"]), str(row["p50_ms"]), str(row["p95_ms"]), str(row["p99_ms"]),
@@ -80,6 +88,11 @@ def render(report: dict[str, Any]) -> None:
         str(social["p95_ms"]), str(social["p99_ms"]), "1 (for first_page_social)",
     )  # fmt: skip
     console.print(table)
+    start = read["ranked_session_start"]
+    console.print(
+        f"Ranked session start ({start['candidates']} candidates, one at a time): "
+        f"p50 {start['p50_ms']} ms, p99 {start['p99_ms']} ms over {start['sessions']} sessions"
+    )
 
     strategies = read["strategies_c"]
     table = Table(title="(c) One first page three ways, in-process")

@@ -32,6 +32,7 @@ from tidings_tools.bench.documents import (
     CHEAP,
     CREATE,
     PAGE,
+    RANKED_PAGE,
     SOCIAL_PAGE,
     costly_query,
     fragment_bomb,
@@ -129,8 +130,44 @@ class Bench:
             results["first_page_social"]["rps"], ceilings["social"]["rps"]
         )
         results["deep_page"]["ratio_to_a"] = ratio(results["deep_page"]["rps"], ceiling["rps"])
+        results["ranked_session_start"], sessions = await self.ranked_sessions(parts, api, readers)
+
+        async def ranked_page() -> None:
+            reader = self.rng.choice(readers)
+            await api.data(reader, RANKED_PAGE, {"after": sessions[reader]})
+
+        results["ranked_page"] = await load(size.read_seconds, size.concurrency, ranked_page)
+        results["ranked_page"]["ratio_to_a"] = ratio(results["ranked_page"]["rps"], ceiling["rps"])
         results["strategies_c"] = await self.strategies(parts, readers)
         return results
+
+    async def ranked_sessions(
+        self, parts: Parts, api: GraphQLClient, readers: list[str]
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """Each reader starts reading sessions one after the other (the whole cost of
+        starting one: candidates, signals, scoring, storing the order); returns
+        its figures and a cursor into each reader's last session."""
+        took: list[float] = []
+        cursors: dict[str, str] = {}
+        for _round in range(max(1, 100 // len(readers))):
+            for reader in readers:
+                started = time.perf_counter()
+                page = (await api.data(reader, RANKED_PAGE))["timeline"]
+                took.append((time.perf_counter() - started) * 1000)
+                cursors[reader] = page["pageInfo"]["endCursor"]
+        # What one session's order costs Redis, as MEMORY USAGE reports it.
+        redis, sizes = parts.stores.redis, []
+        for reader in readers:
+            pattern = f"{parts.keys.namespace}:rank:*:{{{reader}}}"
+            async for key in redis.scan_iter(match=pattern, count=1_000):
+                sizes.append(int(await redis.memory_usage(key) or 0))
+        length = await redis.llen(key) if sizes else 0
+        figures = {
+            "sessions": len(took),
+            "candidates": length,
+            "bytes_per_session": round(statistics.mean(sizes)) if sizes else 0,
+        }
+        return figures | latency_summary(took), cursors
 
     async def interactions(
         self, parts: Parts, posts: list[PostDocument], readers: list[str]
