@@ -198,6 +198,42 @@ async def test_pull_to_refresh_and_the_new_post_count_with_posts_arriving(api: A
     assert (await api.data("ann", COUNT, {"since": since}))["newPostCount"] == 1
 
 
+async def test_refreshing_while_posts_keep_arriving_never_repeats_or_skips(api: Api) -> None:
+    await befriend(api, "ann", "bob", "cy")
+    [first] = await posts_by(api, "bob", 1)
+    await wait_for_post(api, "ann", first)
+    cursor = (await api.data("ann", LATEST, {"first": 1}))["timeline"]["edges"][0]["cursor"]
+    written: list[str] = []
+    writing = True
+
+    async def write() -> None:
+        n = 0
+        while writing:
+            n += 1
+            author = "bob" if n % 2 else "cy"
+            written.append((await post(api, author, f"live {n}"))["id"])
+
+    writer = asyncio.create_task(write())
+    seen: list[str] = []
+    # Refresh as a client does: the newest few above what it has, again and again.
+    for _ in range(12):
+        page = (await api.data("ann", LATEST, {"last": 2, "before": cursor}))["timeline"]
+        seen += reversed(ids(page))  # oldest first, nearest the cursor first
+        if page["edges"]:
+            cursor = page["edges"][0]["cursor"]
+    writing = False
+    await writer
+    await wait_for_post(api, "ann", written[-1])
+    while True:  # what is left above, once the writes stopped
+        page = (await api.data("ann", LATEST, {"last": 5, "before": cursor}))["timeline"]
+        if not page["edges"]:
+            break
+        seen += reversed(ids(page))
+        cursor = page["edges"][0]["cursor"]
+    assert (await api.data("ann", COUNT, {"since": cursor}))["newPostCount"] == 0
+    assert seen == sorted(written, key=int)  # each once, in order: nothing skipped
+
+
 async def test_the_marker_only_moves_forward_from_two_devices(api: Api) -> None:
     await befriend(api, "ann", "bob")
     written = await posts_by(api, "bob", 3)
