@@ -14,7 +14,8 @@ from tests.ranking_service import RankingService
 from tidings.app.settings import Settings
 from tidings_tools.devstack import TIDINGS, free_ports_in_a_row
 
-TIMELINE = "{ timeline { edges { node { id body } } } }"
+# Ranked: its session asks the ranking service, which keeps the request in flight.
+TIMELINE = "{ timeline(order: RANKED) { edges { node { id body } } } }"
 
 
 async def test_sigterm_finishes_requests_in_flight(

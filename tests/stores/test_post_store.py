@@ -3,7 +3,8 @@ from datetime import UTC, datetime
 import pytest
 
 from tidings.app.settings import Settings
-from tidings.app.stores import Stores
+from tidings.app.stores import Stores, prepare_schemas
+from tidings.feed.ids import post_id_time
 from tidings.stores.posts import PostDocument, PostIdTaken
 
 DUE = datetime(2030, 1, 1, tzinfo=UTC)
@@ -46,6 +47,28 @@ async def test_indexes_serve_author_reads_and_retention(stores: Stores, settings
     assert indexes["author_recent"]["key"] == [("author_id", 1), ("_id", -1)]
     retention = settings.retention_days * 86_400
     assert indexes["retention"]["expireAfterSeconds"] == retention
+
+
+async def test_what_is_attached_to_posts_expires_with_them(
+    stores: Stores, settings: Settings
+) -> None:
+    """Likes, comments, commenters and a post's figures came after the post (or, for
+    the figures, carry its creation time): the same retention never removes them
+    before it, and removes them after, though a TTL deletion runs no hook."""
+    await prepare_schemas(stores, settings)
+    database = stores.mongo[settings.namespace]
+    retention = settings.retention_days * 86_400
+    for collection, field in (
+        ("likes", "at"),
+        ("comments", "created_at"),
+        ("commenters", "last_at"),
+        ("post_stats", "posted"),
+    ):
+        index = (await database[collection].index_information())["retention"]
+        assert (index["key"], index["expireAfterSeconds"]) == ([(field, 1)], retention)
+    await stores.likes.like(1 << 22, "ann", 1_700_000_000_000)
+    [stats] = await database["post_stats"].find({"post_id": 1 << 22}).to_list()
+    assert stats["posted"] == post_id_time(1 << 22)
 
 
 async def test_changing_retention_adjusts_the_ttl_index(stores: Stores, settings: Settings) -> None:

@@ -15,6 +15,7 @@ from pymongo.uri_parser import parse_uri
 from redis.asyncio import Redis
 
 from tidings.app.settings import Settings
+from tidings.feed.ids import post_id_time
 from tidings.stores.breaker import Breaker
 from tidings.stores.comments import CommentStore
 from tidings.stores.counters import PostStatsStore
@@ -106,7 +107,7 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
     try:
         database = mongo[mongo_database_name(settings.mongo_uri, settings.namespace)]
         posts = PostStore(database, breakers[1], bulk_deadline=bulk)
-        stats = PostStatsStore(database, breakers[1])
+        stats = PostStatsStore(database, breakers[1], post_id_time)
         yield Stores(
             redis=redis,
             mongo=mongo,
@@ -133,8 +134,8 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
 async def prepare_schemas(stores: Stores, settings: Settings) -> None:
     """Indexes and constraints the API and the workers rely on; idempotent."""
     await stores.posts.ensure_indexes(settings.retention_days)
-    await stores.stats.ensure_indexes()
-    await stores.likes.ensure_indexes()
-    await stores.comments.ensure_indexes()
+    await stores.stats.ensure_indexes(settings.retention_days)
+    await stores.likes.ensure_indexes(settings.retention_days)
+    await stores.comments.ensure_indexes(settings.retention_days)
     await stores.notifications.ensure_indexes()
     await stores.graph.ensure_schema()

@@ -19,6 +19,7 @@ from pymongo.write_concern import WriteConcern
 
 from tidings.stores.breaker import Breaker
 from tidings.stores.counters import FIRST_COMMENTS, Count, PostStatsStore, counts_by_post
+from tidings.stores.expiry import expire_after
 
 COMMENTS = "comments"
 COMMENTERS = "commenters"
@@ -63,7 +64,7 @@ class CommentStore:
         self._stats = stats
         self._commenters = database.get_collection(COMMENTERS)
 
-    async def ensure_indexes(self) -> None:
+    async def ensure_indexes(self, retention_days: int) -> None:
         # A post's thread, oldest first, keyset on the time-ordered id.
         await self._comments.create_index(
             [("post_id", ASCENDING), ("_id", ASCENDING)], name="thread"
@@ -80,6 +81,10 @@ class CommentStore:
             [("post_id", ASCENDING), ("last_at", DESCENDING), ("user_id", DESCENDING)],
             name="latest",
         )
+        # Comments and commenters came after their post: they go once it has.
+        retention = retention_days * 86_400
+        await expire_after(self._comments, "created_at", "retention", retention)
+        await expire_after(self._commenters, "last_at", "retention", retention)
 
     async def insert(
         self, comment: CommentDocument, idempotency_key: str | None, *, spread: bool = False

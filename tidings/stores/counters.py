@@ -13,8 +13,9 @@ truth where a crash between the two writes left drift.
 
 import contextlib
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -23,6 +24,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from tidings.stores.breaker import Breaker
+from tidings.stores.expiry import expire_after
 
 POST_STATS = "post_stats"
 SHARDS = 16
@@ -56,12 +58,25 @@ def _first_shard(post_id: int) -> str:
 
 
 class PostStatsStore:
-    def __init__(self, database: AsyncDatabase[dict[str, Any]], breaker: Breaker) -> None:
+    def __init__(
+        self,
+        database: AsyncDatabase[dict[str, Any]],
+        breaker: Breaker,
+        posted_at: Callable[[int], datetime],
+    ) -> None:
         self._stats = database.get_collection(POST_STATS)
         self._breaker = breaker
+        # When a post was made, from its id: a post's figures expire with it.
+        self._posted_at = posted_at
 
-    async def ensure_indexes(self) -> None:
+    def _created(self, post_id: int) -> dict[str, Any]:
+        """What a new shard document starts with: its post, and when the post was made."""
+        return {"post_id": post_id, "posted": self._posted_at(post_id)}
+
+    async def ensure_indexes(self, retention_days: int) -> None:
         await self._stats.create_index("post_id", name="post")
+        # A post's figures go with it: `posted` is the post's own creation time.
+        await expire_after(self._stats, "posted", "retention", retention_days * 86_400)
 
     async def change(
         self, count: Count, post_id: int, user_id: str, by: int, *, spread: bool = False
@@ -70,7 +85,7 @@ class PostStatsStore:
         await self._breaker.call(
             self._stats.update_one(
                 {"_id": f"{post_id}:{shard}"},
-                {"$inc": {count.value: by}, "$setOnInsert": {"post_id": post_id}},
+                {"$inc": {count.value: by}, "$setOnInsert": self._created(post_id)},
                 upsert=True,
             )
         )
@@ -95,7 +110,7 @@ class PostStatsStore:
             "$or": [{last: {"$exists": False}}, {f"{last}._id": {"$gt": comment["_id"]}}],
         }
         earliest = {"$each": [comment], "$sort": {"_id": 1}, "$slice": FIRST_COMMENTS}
-        update = {"$push": {"first": earliest}, "$setOnInsert": {"post_id": post_id}}
+        update = {"$push": {"first": earliest}, "$setOnInsert": self._created(post_id)}
         # A duplicate key: the shard holds it already, or is full of earlier ones.
         with contextlib.suppress(DuplicateKeyError):
             await self._breaker.call(self._stats.update_one(belongs, update, upsert=True))
@@ -116,7 +131,7 @@ class PostStatsStore:
                 {"_id": _first_shard(post_id)},
                 {
                     "$set": {"first": comments[:FIRST_COMMENTS]},
-                    "$setOnInsert": {"post_id": post_id},
+                    "$setOnInsert": self._created(post_id),
                 },
                 upsert=True,
             )
@@ -142,7 +157,7 @@ class PostStatsStore:
             await self._stats.update_many({"post_id": post_id}, {"$set": {count.value: 0}})
             await self._stats.update_one(
                 {"_id": _first_shard(post_id)},
-                {"$set": {count.value: true}, "$setOnInsert": {"post_id": post_id}},
+                {"$set": {count.value: true}, "$setOnInsert": self._created(post_id)},
                 upsert=True,
             )
         return drifted

@@ -17,6 +17,7 @@ from pymongo.errors import DuplicateKeyError
 
 from tidings.stores.breaker import Breaker
 from tidings.stores.counters import Count, PostStatsStore, counts_by_post
+from tidings.stores.expiry import expire_after
 
 LIKES = "likes"
 
@@ -32,12 +33,14 @@ class LikeStore:
         self._likes = database.get_collection(LIKES)
         self._stats = stats
 
-    async def ensure_indexes(self) -> None:
+    async def ensure_indexes(self, retention_days: int) -> None:
         # A post's likers, newest first, keyset-paged.
         await self._likes.create_index(
             [("post_id", ASCENDING), ("at", DESCENDING), ("user_id", DESCENDING)],
             name="likers",
         )
+        # A like outlives its post (it came after it): it goes once the post has.
+        await expire_after(self._likes, "at", "retention", retention_days * 86_400)
 
     async def like(self, post_id: int, user_id: str, at_ms: int, *, spread: bool = False) -> bool:
         """Records the like; False if it was there already (nothing changes).

@@ -16,9 +16,10 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import DuplicateKeyError
 
 from tidings.stores.breaker import Breaker
+from tidings.stores.expiry import expire_after
 
 NOTIFICATIONS = "notifications"
 _EXPIRY = "expiry"
@@ -107,18 +108,7 @@ class NotificationStore:
         )
         # A deleted post's notifications.
         await self._notifications.create_index("post_id", name="post")
-        expire_after = self._keep_days * 86_400
-        try:
-            await self._notifications.create_index(
-                "updated_at", name=_EXPIRY, expireAfterSeconds=expire_after
-            )
-        except OperationFailure:
-            # The setting changed since the index was built: adjust it in place.
-            await self._notifications.database.command(
-                "collMod",
-                NOTIFICATIONS,
-                index={"name": _EXPIRY, "expireAfterSeconds": expire_after},
-            )
+        await expire_after(self._notifications, "updated_at", _EXPIRY, self._keep_days * 86_400)
 
     async def put(self, notification: NotificationDocument) -> bool:
         """Writes the group as it is now. It moves to the top and is unread again

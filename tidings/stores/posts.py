@@ -8,10 +8,11 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import DuplicateKeyError
 from pymongo.write_concern import WriteConcern
 
 from tidings.stores.breaker import Breaker
+from tidings.stores.expiry import expire_after
 
 COLLECTION = "posts"
 _AUTHOR_RECENT = "author_recent"
@@ -100,18 +101,7 @@ class PostStore:
             name=_AWAITING_FANOUT,
             partialFilterExpression={FANOUT_DUE: {"$exists": True}},
         )
-        expire_after = retention_days * 86_400
-        try:
-            await self._posts.create_index(
-                "created_at", name=_RETENTION, expireAfterSeconds=expire_after
-            )
-        except OperationFailure:
-            # The retention setting changed since the index was built: adjust it in place.
-            await self._posts.database.command(
-                "collMod",
-                COLLECTION,
-                index={"name": _RETENTION, "expireAfterSeconds": expire_after},
-            )
+        await expire_after(self._posts, "created_at", _RETENTION, retention_days * 86_400)
 
     async def ping(self) -> None:
         await self._breaker.call(self._posts.database.command("ping"))
