@@ -12,6 +12,7 @@ from tidings.feed.friends import Friendships
 from tidings.feed.heat import PostHeat
 from tidings.feed.home import HomeTimeline
 from tidings.feed.ids import NODES, PostIdGenerator
+from tidings.feed.interactions import Interactions
 from tidings.feed.keys import Keys
 from tidings.feed.likes import Likes
 from tidings.feed.live import LiveHub
@@ -157,15 +158,23 @@ def notifications(stores: Stores, settings: Settings, keys: Keys, hub: LiveHub) 
     )
 
 
+def interactions(
+    stores: Stores, settings: Settings, keys: Keys, affinity: Affinity
+) -> Interactions:
+    return Interactions(
+        PostHeat(stores.redis, keys, hot_per_second=settings.hot_post_changes_per_second),
+        affinity,
+        changed_groups(stores, settings, keys),
+    )
+
+
 def likes(stores: Stores, settings: Settings, keys: Keys, affinity: Affinity) -> Likes:
     return Likes(
         stores.likes,
         RateLimiter(
             stores.redis, keys, "likes", settings.like_rate, settings.like_rate_window_seconds
         ),
-        changed_groups(stores, settings, keys),
-        PostHeat(stores.redis, keys, hot_per_second=settings.hot_post_changes_per_second),
-        affinity,
+        interactions(stores, settings, keys, affinity),
     )
 
 
@@ -182,7 +191,5 @@ async def comments(stores: Stores, settings: Settings, keys: Keys, affinity: Aff
             settings.comment_rate,
             settings.comment_rate_window_seconds,
         ),
-        changed_groups(stores, settings, keys),
-        PostHeat(stores.redis, keys, hot_per_second=settings.hot_post_changes_per_second),
-        affinity,
+        interactions(stores, settings, keys, affinity),
     )

@@ -5,11 +5,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tidings.feed.affinity import COMMENT, Affinity
-from tidings.feed.changed_groups import ChangedGroups, comments_on
+from tidings.feed.affinity import COMMENT
+from tidings.feed.changed_groups import comments_on
 from tidings.feed.errors import NotFound
-from tidings.feed.heat import PostHeat
 from tidings.feed.ids import PostIdGenerator, post_id_time
+from tidings.feed.interactions import Interactions
 from tidings.feed.lookup import ReadLookup
 from tidings.feed.paging import check_page_size
 from tidings.feed.posts import validate_idempotency_key, validate_post
@@ -52,19 +52,13 @@ class Comments:
         graph: FriendGraph,
         ids: PostIdGenerator,
         limiter: RateLimiter,
-        changed: ChangedGroups,
-        heat: PostHeat,
-        affinity: Affinity,
+        interactions: Interactions,
     ) -> None:
-        # What the viewer gives an author, for the ranked feed's score.
-        self._affinity = affinity
         self._store = store
-        self._heat = heat
         self._graph = graph
         self._ids = ids
         self._limiter = limiter
-        # The author's notification about the post's comments, written by the notifier.
-        self._changed = changed
+        self._interactions = interactions
 
     async def add(
         self,
@@ -84,7 +78,7 @@ class Comments:
             if earlier is not None:
                 return CommentView.of(earlier)
         await self._limiter.take(viewer_id)
-        spread = await self._heat.changed(post_id)
+        spread = await self._interactions.is_hot(post_id)
         for _attempt in range(_ID_ATTEMPTS):
             comment_id = self._ids.next_id()
             comment = CommentDocument(
@@ -94,9 +88,8 @@ class Comments:
                 stored = await self._store.insert(comment, idempotency_key, spread=spread)
             except CommentIdTaken:
                 continue
-            if viewer_id != post.author_id:  # nobody is told of their own comment
-                await self._affinity.gave(viewer_id, post.author_id, COMMENT)
-                await self._changed.mark(comments_on(post_id))
+            group = comments_on(post_id)
+            await self._interactions.happened(viewer_id, post.author_id, group, COMMENT)
             return CommentView.of(stored)
         raise RuntimeError("could not allocate a unique comment id")
 
@@ -111,9 +104,10 @@ class Comments:
             if post is None or post.author_id != viewer_id:
                 raise NotFound(NO_SUCH_COMMENT)
         await self._limiter.take(viewer_id)
-        if await self._store.delete(comment, spread=await self._heat.changed(comment.post_id)):
+        spread = await self._interactions.is_hot(comment.post_id)
+        if await self._store.delete(comment, spread=spread):
             # The notification that named it names the one before, or goes.
-            await self._changed.mark(comments_on(comment.post_id))
+            await self._interactions.regroup(comments_on(comment.post_id))
 
     async def thread(
         self,
