@@ -150,7 +150,7 @@ async def test_deleting_a_post_deletes_its_comments(api: Api) -> None:
     await api.data("ann", DELETE, {"id": post_id})
     database = api.stores.mongo[api.settings.namespace]
     assert await database[COMMENTS].count_documents({"post_id": int(post_id)}) == 0
-    assert await api.stores.comments.counts([int(post_id)]) == {int(post_id): 0}
+    assert (await api.stores.stats.of([int(post_id)]))[int(post_id)].comments == 0
 
 
 async def test_counts_are_exact_under_concurrency(api: Api) -> None:

@@ -118,10 +118,12 @@ async def api_process(
         friendships = components.friendships(
             stores, settings, keys, celebrities, people, notifications
         )
-        likes = components.likes(stores, settings, keys, affinity)
+        # One for likes and comments: a post's heat counts both.
+        interactions = components.interactions(stores, settings, keys, affinity)
+        likes = components.likes(stores, settings, keys, interactions)
         comments = await with_retries(
             "comment id lease",
-            lambda: components.comments(stores, settings, keys, affinity),
+            lambda: components.comments(stores, settings, keys, interactions),
             give_up_after=settings.startup_seconds,
         )
         posting.on_deleted += [

@@ -168,17 +168,19 @@ def interactions(
     )
 
 
-def likes(stores: Stores, settings: Settings, keys: Keys, affinity: Affinity) -> Likes:
+def likes(stores: Stores, settings: Settings, keys: Keys, interactions: Interactions) -> Likes:
     return Likes(
         stores.likes,
         RateLimiter(
             stores.redis, keys, "likes", settings.like_rate, settings.like_rate_window_seconds
         ),
-        interactions(stores, settings, keys, affinity),
+        interactions,
     )
 
 
-async def comments(stores: Stores, settings: Settings, keys: Keys, affinity: Affinity) -> Comments:
+async def comments(
+    stores: Stores, settings: Settings, keys: Keys, interactions: Interactions
+) -> Comments:
     return Comments(
         stores.comments,
         stores.graph,
@@ -191,5 +193,5 @@ async def comments(stores: Stores, settings: Settings, keys: Keys, affinity: Aff
             settings.comment_rate,
             settings.comment_rate_window_seconds,
         ),
-        interactions(stores, settings, keys, affinity),
+        interactions,
     )

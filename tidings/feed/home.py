@@ -176,8 +176,8 @@ class HomeTimeline:
         celebrities = await self._celebrities.friends_given(
             viewer_id, cached.cached_celebrity_friends
         )
-        found = set(await self._timelines.above(viewer_id, above, wanted))
-        oldest = await self._timelines.oldest(viewer_id)
+        stored, oldest = await self._timelines.above(viewer_id, above, wanted)
+        found = set(stored)
         if not cached.complete and (oldest is None or oldest > above + 1):
             # The cursor is below the stored window: the gap comes from MongoDB.
             authors = [viewer_id, *await friend_ids(self._graph, viewer_id)]

@@ -243,12 +243,11 @@ class LiveHub:
         message: Any = await self._pubsub.get_message(timeout=1.0)
         while message is not None and len(announced) < _HYDRATE_BATCH:
             channel, data = str(message.get("channel", "")), str(message.get("data", ""))
-            if message.get("type") != "message":
-                pass
-            elif data.isdigit():
-                announced.append((channel, int(data)))
-            else:
-                self._deliver_key(channel, data)
+            if message.get("type") == "message":
+                if data.isdigit():
+                    announced.append((channel, int(data)))
+                else:  # a notification's key: never all digits
+                    self._deliver_key(channel, data)
             message = await self._pubsub.get_message(timeout=0)
         return announced
 

@@ -117,16 +117,11 @@ class Notifications:
         others = sorted(set(user_ids) - {viewer_id})
         return await self._graph.blocked_either_way(viewer_id, others) if others else set()
 
-    async def comments(self, viewer_id: str, comment_ids: Sequence[int]) -> dict[int, CommentView]:
-        """Comments named by the viewer's notifications (on the viewer's own posts),
-        without those of anyone hidden from the viewer."""
+    async def comments(self, comment_ids: Sequence[int]) -> dict[int, CommentView]:
+        """Comments named by the viewer's notifications (on the viewer's own posts);
+        the caller leaves out those of anyone `hidden_from` the viewer."""
         found = await self._comments.get_many(comment_ids)
-        hidden = await self.hidden_from(viewer_id, [c.author_id for c in found.values()])
-        return {
-            comment_id: CommentView.of(comment)
-            for comment_id, comment in found.items()
-            if comment.author_id not in hidden
-        }
+        return {comment_id: CommentView.of(comment) for comment_id, comment in found.items()}
 
     # -- friend requests, as they happen --------------------------------------------
 

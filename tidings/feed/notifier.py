@@ -143,38 +143,42 @@ class Notifier:
 
     async def _liked(self, post: PostDocument, others: int) -> NotificationDocument | None:
         """`others`: how many people other than the author like the post."""
-        author = post.author_id
         likers = await self._likes.likers(post.id, None, ACTORS + 1)
-        actors = [(at_ms, user) for at_ms, user in likers if user != author][:ACTORS]
-        if not actors:
-            return None
-        return NotificationDocument(
-            key=likes_of(post.id),
-            recipient=author,
-            kind=NotificationKind.POST_LIKED,
-            actors=tuple(user for _, user in actors),
-            actor_count=max(others, len(actors)),
-            updated_at=datetime.fromtimestamp(actors[0][0] / 1000, UTC),
-            post_id=post.id,
-        )
+        newest = [(user, datetime.fromtimestamp(at_ms / 1000, UTC)) for at_ms, user in likers]
+        return _group(NotificationKind.POST_LIKED, likes_of(post.id), post, newest, others)
 
     async def _commented(self, post: PostDocument, others: int) -> NotificationDocument | None:
         """`others`: how many people other than the author commented on the post."""
-        author = post.author_id
-        commenters, newest = await asyncio.gather(
+        commenters, comment = await asyncio.gather(
             self._comments.newest_commenters(post.id, ACTORS + 1),
-            self._comments.newest_not_by(post.id, author),
+            self._comments.newest_not_by(post.id, post.author_id),
         )
-        actors = [(user, at) for user, at in commenters if user != author][:ACTORS]
-        if not actors or newest is None:
+        if comment is None:
             return None
-        return NotificationDocument(
-            key=comments_on(post.id),
-            recipient=author,
-            kind=NotificationKind.POST_COMMENTED,
-            actors=tuple(user for user, _ in actors),
-            actor_count=max(others, len(actors)),
-            updated_at=actors[0][1],
-            post_id=post.id,
-            comment_id=newest.id,
-        )
+        key = comments_on(post.id)
+        return _group(NotificationKind.POST_COMMENTED, key, post, commenters, others, comment.id)
+
+
+def _group(
+    kind: NotificationKind,
+    key: str,
+    post: PostDocument,
+    newest: list[tuple[str, datetime]],
+    others: int,
+    comment_id: int | None = None,
+) -> NotificationDocument | None:
+    """The post's group from its newest people (who, when; newest first), the author
+    left out; None when nobody else is behind it."""
+    actors = [(user, at) for user, at in newest if user != post.author_id][:ACTORS]
+    if not actors:
+        return None
+    return NotificationDocument(
+        key=key,
+        recipient=post.author_id,
+        kind=kind,
+        actors=tuple(user for user, _ in actors),
+        actor_count=max(others, len(actors)),
+        updated_at=actors[0][1],
+        post_id=post.id,
+        comment_id=comment_id,
+    )

@@ -13,6 +13,7 @@ A cursor holds the session, how far into it, and its oldest and newest
 candidates: its size never grows with scrolling.
 """
 
+import asyncio
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -104,8 +105,10 @@ class RankedTimeline:
         return RankedPosition(session, 0, min(ids, default=0), max(ids, default=0))
 
     async def _signals(self, viewer_id: str, posts: list[PostView]) -> list[Signals]:
-        stats = await self._stats.of([post.id for post in posts])
-        affinity = await self._affinity.of(viewer_id, [post.author_id for post in posts])
+        stats, affinity = await asyncio.gather(
+            self._stats.of([post.id for post in posts]),
+            self._affinity.of(viewer_id, [post.author_id for post in posts]),
+        )
         return [
             Signals(
                 post.id,

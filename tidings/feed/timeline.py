@@ -330,17 +330,15 @@ class TimelineStore:
             cached_celebrity_friends=celebrities,
         )
 
-    async def above(self, user_id: str, post_id: int, limit: int) -> list[int]:
-        """Up to `limit` ids newer than `post_id`, oldest first (nearest it)."""
-        members: Any = await self._redis.zrange(
-            self._keys.timeline(user_id),
-            f"({post_id}",
-            "+inf",
-            byscore=True,
-            offset=0,
-            num=limit,
-        )
-        return [int(member) for member in members]
+    async def above(self, user_id: str, post_id: int, limit: int) -> tuple[list[int], int | None]:
+        """Up to `limit` ids newer than `post_id`, oldest first (nearest it), and the
+        oldest id the timeline holds, in one round trip."""
+        key = self._keys.timeline(user_id)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zrange(key, f"({post_id}", "+inf", byscore=True, offset=0, num=limit)
+            pipe.zrange(key, "(0", "+inf", byscore=True, offset=0, num=1)
+            members, oldest = await pipe.execute()
+        return [int(member) for member in members], int(oldest[0]) if oldest else None
 
     async def mark_read(self, user_id: str, now: float) -> None:
         async with self._redis.pipeline(transaction=False) as pipe:

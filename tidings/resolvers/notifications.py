@@ -75,10 +75,8 @@ def _hidden(ctx: Context) -> DataLoader[str, bool]:
 
 
 def _comments(ctx: Context) -> DataLoader[int, CommentView | None]:
-    viewer_id = ctx.require_viewer()
-
     async def load(comment_ids: Sequence[int]) -> list[CommentView | None]:
-        found = await ctx.backends.notifications.comments(viewer_id, comment_ids)
+        found = await ctx.backends.notifications.comments(comment_ids)
         return [found.get(comment_id) for comment_id in comment_ids]
 
     return DataLoader(load_fn=load, cache=ctx.cache_loaded)
@@ -100,6 +98,12 @@ async def post(ctx: Context, notification: NotificationDocument) -> PostView | N
 
 
 async def comment(ctx: Context, notification: NotificationDocument) -> CommentView | None:
+    """The newest comment, unless by someone hidden from the viewer: asked of the
+    same loader as the actors, so the page's blocks are one graph query (the newest
+    commenter is one of the actors)."""
     if notification.comment_id is None:
         return None
-    return await ctx.loader(_comments).load(notification.comment_id)
+    found = await ctx.loader(_comments).load(notification.comment_id)
+    if found is None or await ctx.loader(_hidden).load(found.author_id):
+        return None
+    return found

@@ -173,9 +173,6 @@ class CommentStore:
             CommentDocument.from_mongo(doc) for doc in await self._breaker.call(cursor.to_list())
         ]
 
-    async def counts(self, post_ids: Sequence[int]) -> dict[int, int]:
-        return {post_id: s.comments for post_id, s in (await self._stats.of(post_ids)).items()}
-
     async def newest_commenters(self, post_id: int, limit: int) -> list[tuple[str, datetime]]:
         """Who commented on the post, the latest to comment first, with when."""
         cursor = (

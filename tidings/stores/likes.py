@@ -68,10 +68,6 @@ class LikeStore:
         await self._stats.change(Count.LIKES, post_id, user_id, -1, spread=spread)
         return True
 
-    async def counts(self, post_ids: Sequence[int]) -> dict[int, int]:
-        """Each post's like count (0 for none), in one round trip for the page."""
-        return {post_id: stats.likes for post_id, stats in (await self._stats.of(post_ids)).items()}
-
     async def liked_by(self, user_id: str, post_ids: Sequence[int]) -> set[int]:
         """Which of these posts the user likes, in one round trip."""
         return {post_id for post_id, _ in await self.liked([(p, user_id) for p in post_ids])}

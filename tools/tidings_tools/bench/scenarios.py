@@ -156,15 +156,15 @@ class Bench:
                 took.append((time.perf_counter() - started) * 1000)
                 cursors[reader] = page["pageInfo"]["endCursor"]
         # What one session's order costs Redis, as MEMORY USAGE reports it.
-        redis, sizes = parts.stores.redis, []
+        redis, sizes, lengths = parts.stores.redis, [], []
         for reader in readers:
             pattern = f"{parts.keys.namespace}:rank:*:{{{reader}}}"
             async for key in redis.scan_iter(match=pattern, count=1_000):
                 sizes.append(int(await redis.memory_usage(key) or 0))
-        length = await redis.llen(key) if sizes else 0
+                lengths.append(int(await redis.llen(key)))
         figures = {
             "sessions": len(took),
-            "candidates": length,
+            "candidates": max(lengths, default=0),
             "bytes_per_session": round(statistics.mean(sizes)) if sizes else 0,
         }
         return figures | latency_summary(took), cursors
