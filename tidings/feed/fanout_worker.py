@@ -37,6 +37,7 @@ class FanoutWorker:
         sweep_every: float = 10.0,
         block_ms: int = 1_000,
         wait_for_disk: bool = False,
+        disk_wait_ms: int | None = None,
     ) -> None:
         self._queue = queue
         self._fanout = fanout
@@ -48,7 +49,10 @@ class FanoutWorker:
         self._block_ms = block_ms
         self._backoff = Backoff()
         self._settler = Settler(
-            fanout, queue, wait_for_disk=wait_for_disk, disk_wait_ms=max(1, block_ms)
+            fanout,
+            queue,
+            wait_for_disk=wait_for_disk,
+            disk_wait_ms=max(1, block_ms if disk_wait_ms is None else disk_wait_ms),
         )
         self.delivered = 0
         self.failed = 0
@@ -65,6 +69,7 @@ class FanoutWorker:
             await self._run(stop)
         finally:
             settled.set()  # settles what was delivered, then returns
+            self._settler.wake()
             await settling
 
     async def _run(self, stop: asyncio.Event) -> None:

@@ -38,6 +38,10 @@ class Settler:
             self._delivered += post_ids
             self._ready.set()
 
+    def wake(self) -> None:
+        """After `stop` is set: look at it now, not after the current wait."""
+        self._ready.set()
+
     async def run(self, stop: asyncio.Event) -> None:
         backoff = Backoff()
         while not (stop.is_set() and not self._delivered):
