@@ -12,7 +12,13 @@ WEB_STAMP := node_modules/.installed
 MVN := $(shell command -v mvn 2>/dev/null)
 JAVA := $(shell command -v java 2>/dev/null)
 NEO4J_LAUNCHER := neo4j-launcher/target/neo4j-launcher.jar
-INSTALLED := $(STAMP) $(if $(NPM),$(WEB_STAMP)) $(if $(and $(MVN),$(JAVA)),$(NEO4J_LAUNCHER))
+# The Versity S3 Gateway, the S3 server media uses in dev and tests, built from
+# the Go module proxy where go exists (the tests that need it say so otherwise).
+GO := $(shell command -v go 2>/dev/null)
+VERSITYGW_VERSION := v1.8.0
+VERSITYGW := build/bin/versitygw
+INSTALLED := $(STAMP) $(if $(NPM),$(WEB_STAMP)) $(if $(and $(MVN),$(JAVA)),$(NEO4J_LAUNCHER)) \
+	$(if $(GO),$(VERSITYGW))
 
 # requirements.lock pins every runtime dependency with its hashes, for the image
 # and for this venv alike, so the suite tests what ships. `make lock` renews it.
@@ -43,6 +49,10 @@ $(NEO4J_LAUNCHER): neo4j-launcher/pom.xml $(shell find neo4j-launcher/src -name 
 	mvn --quiet --batch-mode --no-transfer-progress -f neo4j-launcher/pom.xml package
 	touch $(NEO4J_LAUNCHER)
 
+$(VERSITYGW): Makefile
+	GOBIN=$(abspath build/bin) go install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+	touch $(VERSITYGW)
+
 run: $(INSTALLED)
 	$(BIN)/tidings dev
 
@@ -57,5 +67,5 @@ lint: $(STAMP)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) node_modules tidings/app/graphiql_assets/vendor neo4j-launcher/target \
+	rm -rf $(VENV) node_modules tidings/app/graphiql_assets/vendor neo4j-launcher/target build/bin \
 	    .mypy_cache .pytest_cache .ruff_cache

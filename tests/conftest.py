@@ -30,8 +30,9 @@ from tidings.feed.posts import PostService
 from tidings.feed.queue import FanoutQueue
 from tidings.feed.ties import TieCache
 from tidings.feed.timeline import TimelineStore
+from tidings.stores.breaker import StoreUnavailable
 from tidings.stores.redis import connect_redis
-from tidings_tools import devstack, neo4j
+from tidings_tools import devstack, neo4j, object_storage
 from tidings_tools.cluster import start_redis_cluster
 
 JWT_SECRET = "test-secret-with-enough-entropy-for-hs256-0123456789"
@@ -52,6 +53,27 @@ def mongo_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     port = devstack.free_port()
     server = devstack.start_secantus(root / "data", port, root / "mongo.log")
     yield port
+    server.stop()
+
+
+class ObjectServer(NamedTuple):
+    port: int
+    secret: str
+
+
+@pytest.fixture(scope="session")
+def object_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ObjectServer | None]:
+    """The S3 server (versitygw) with the media bucket, or None where it cannot run
+    here: tests of media then say so (tests/needs.py), the others run without."""
+    if object_storage.unavailable() is not None:
+        yield None
+        return
+    root: Path = tmp_path_factory.mktemp("objects")
+    port = devstack.free_port()
+    secret = object_storage.secret(root)
+    server = object_storage.start_versitygw(root / "data", port, root / "versitygw.log", secret)
+    object_storage.create_bucket(port, secret)
+    yield ObjectServer(port, secret)
     server.stop()
 
 
@@ -92,6 +114,7 @@ def graph_backend(request: pytest.FixtureRequest) -> str:
 def settings(
     redis_port: int,
     mongo_port: int,
+    object_server: ObjectServer | None,
     tmp_path: Path,
     graph_backend: str,
     request: pytest.FixtureRequest,
@@ -99,6 +122,15 @@ def settings(
     graph_url = f"falkordb://127.0.0.1:{redis_port}"
     if graph_backend == "neo4j":
         graph_url = request.getfixturevalue("neo4j_uri")
+    media: dict[str, Any] = {}
+    if object_server is not None:
+        # One bucket for the session; each test's objects under its namespace.
+        media = {
+            "s3_bucket": object_storage.BUCKET,
+            "s3_endpoint_url": f"http://127.0.0.1:{object_server.port}",
+            "s3_access_key_id": object_storage.ACCESS_KEY_ID,
+            "s3_secret_access_key": object_server.secret,
+        }
     return Settings(
         redis_url=f"redis://127.0.0.1:{redis_port}/0",
         graph_url=graph_url,
@@ -106,8 +138,11 @@ def settings(
         jwt_secret=JWT_SECRET,
         data_dir=tmp_path / "data",
         fanout_claim_idle_ms=60_000,
+        # Every API test stops its worker: an idle read must not hold that up.
+        fanout_block_ms=100,
         # Tests post in bursts; the limit itself is tested with its own settings.
         post_rate=10_000,
+        **media,
     ).in_namespace(f"t{uuid.uuid4().hex[:12]}")
 
 
@@ -131,6 +166,14 @@ async def drop_namespace(settings: Settings) -> None:
         await mongo.drop_database(mongo_database_name(settings.mongo_uri, settings.namespace))
     finally:
         await mongo.close()
+    if settings.s3_bucket:
+        async with open_stores(settings) as opened:
+            assert opened.objects is not None
+            try:
+                async for page in opened.objects.listing():
+                    await opened.objects.delete([item.key for item in page])
+            except StoreUnavailable:
+                pass  # a test that pointed at a dead server stored nothing there
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ def setting_names(environment: dict[str, str] | list[str]) -> set[str]:
 
 def test_compose_has_every_piece_with_a_healthcheck_and_a_restart_policy() -> None:
     services = compose()["services"]
-    assert set(services) == {"mongo", "neo4j", "redis", "api", "worker"}
+    assert set(services) == {"mongo", "neo4j", "redis", "objects", "api", "worker"}
     for name, service in services.items():
         assert service["healthcheck"]["test"], name
         assert service["restart"] == "unless-stopped", name

@@ -95,9 +95,10 @@ async def api_process(
             affinity,
             candidates=settings.ranked_candidates,
         )
+        media = components.media_library(stores, settings, keys)
         posting = await with_retries(
             "post id lease",
-            lambda: components.post_service(stores, settings, keys),
+            lambda: components.post_service(stores, settings, keys, media),
             give_up_after=settings.startup_seconds,
         )
         people = People(
@@ -131,6 +132,7 @@ async def api_process(
             likes.forget_post,
             comments.forget_post,
             notifications.forget_post,
+            media.forget_post,
         ]
         live = LiveTimeline(
             home, celebrities, hub, celebrity_refresh_seconds=settings.celebrity_cache_seconds
@@ -243,6 +245,7 @@ async def api_process(
                 likes=likes,
                 comments=comments,
                 notifications=notifications,
+                media=media,
                 cursors=cursors,
                 reads=ReadSources(stores.posts, stores.graph, ties, post_cache, stores.stats),
             ),

@@ -16,6 +16,7 @@ from tidings.feed.interactions import Interactions
 from tidings.feed.keys import Keys
 from tidings.feed.likes import Likes
 from tidings.feed.live import LiveHub
+from tidings.feed.media import MediaLibrary, UploadQuota
 from tidings.feed.notification_writer import NotificationWriter
 from tidings.feed.notifications import Notifications
 from tidings.feed.people import People
@@ -77,7 +78,9 @@ async def lease_id_node(stores: Stores, keys: Keys) -> int:
     return int(await stores.redis.incr(keys.id_node_counter)) % NODES
 
 
-async def post_service(stores: Stores, settings: Settings, keys: Keys) -> PostService:
+async def post_service(
+    stores: Stores, settings: Settings, keys: Keys, media: MediaLibrary | None = None
+) -> PostService:
     return PostService(
         stores.posts,
         fanout_queue(stores, settings, keys),
@@ -89,6 +92,24 @@ async def post_service(stores: Stores, settings: Settings, keys: Keys) -> PostSe
             stores.redis, keys, "deletes", settings.delete_rate, settings.delete_rate_window_seconds
         ),
         fanout_deadline=timedelta(seconds=settings.outbox_deadline_seconds),
+        media=media or media_library(stores, settings, keys),
+    )
+
+
+def media_library(stores: Stores, settings: Settings, keys: Keys) -> MediaLibrary:
+    return MediaLibrary(
+        stores.media,
+        stores.objects,
+        UploadQuota(stores.redis, keys, settings.upload_bytes_per_day),
+        RateLimiter(
+            stores.redis, keys, "uploads", settings.upload_rate, settings.upload_rate_window_seconds
+        ),
+        max_bytes=settings.upload_max_bytes,
+        upload_seconds=settings.upload_url_seconds,
+        url_seconds=settings.media_url_seconds,
+        keep_seconds=settings.upload_keep_seconds,
+        retention_days=settings.retention_days,
+        url_cache_entries=settings.media_url_cache_entries,
     )
 
 

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     fanout_chunk: int = Field(default=1_000, gt=0)
     fanout_batch: int = Field(default=32, gt=0)
     fanout_claim_idle_ms: int = Field(default=30_000, gt=0)
+    # How long an idle worker's read of the stream blocks (at most half the store
+    # deadline); a stopping worker waits for it to return.
+    fanout_block_ms: int = Field(default=1_000, gt=0)
     fanout_max_attempts: int = Field(default=5, gt=0)
     # Clear a post's outbox mark only once Redis has its deliveries on disk
     # (WAITAOF). Needs appendonly; switch off for a Redis without an AOF.
@@ -96,6 +99,8 @@ class Settings(BaseSettings):
     comment_rate_window_seconds: int = Field(default=300, gt=0)
     mark_read_rate: int = Field(default=120, gt=0)  # markNotificationsRead
     mark_read_rate_window_seconds: int = Field(default=300, gt=0)
+    upload_rate: int = Field(default=120, gt=0)  # createUpload, besides its bytes a day
+    upload_rate_window_seconds: int = Field(default=3_600, gt=0)
     delete_rate: int = Field(default=60, gt=0)
     delete_rate_window_seconds: int = Field(default=3_600, gt=0)
     # Likes and comments a second past which a post's counts spread over shards.
@@ -108,6 +113,41 @@ class Settings(BaseSettings):
     notifier_claim_seconds: float = Field(default=30, gt=0)
     # Friend requests one user may have waiting for an answer.
     max_pending_friend_requests: int = Field(default=1_000, gt=0)
+
+    # Photos: a private S3-compatible bucket. Without a bucket, media is off and
+    # createUpload answers UNAVAILABLE. The endpoint is left out for AWS S3 itself;
+    # the keys may come from the environment's usual AWS chain instead.
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    # Where clients reach the same server, when not at s3_endpoint_url (a server on
+    # a private network behind a public name): the URLs handed out are signed for it.
+    s3_public_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    # Create the bucket at start-up if it is missing (a compose stack, a test
+    # server); production creates its bucket, with its CORS and lifecycle rules.
+    s3_create_bucket: bool = False
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    # How long a presigned PUT (an upload) and a signed GET (Media.url) stay valid.
+    upload_url_seconds: int = Field(default=600, ge=1, le=604_800)
+    media_url_seconds: int = Field(default=300, ge=1, le=604_800)
+    # Signed GET URLs kept per API process (a page of photos signs none twice).
+    media_url_cache_entries: int = Field(default=50_000, ge=0)
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    # Bytes one user may declare for uploads per UTC day.
+    upload_bytes_per_day: int = Field(default=200 * 1024 * 1024, gt=0)
+    # An upload never attached to a post is removed, with its object, after this.
+    upload_keep_seconds: int = Field(default=86_400, gt=0)
+    # Images one worker process decodes at once (each on a thread of its own).
+    media_concurrency: int = Field(default=2, gt=0, le=32)
+    # An image whose processing has not finished this long after it was claimed
+    # (its worker died) is claimed again; after three tries it is FAILED.
+    media_claim_seconds: float = Field(default=120, gt=0)
+    media_poll_seconds: float = Field(default=0.25, gt=0)
+    # How often the worker removes expired uploads and objects nothing refers to,
+    # and how old such an object must be before it counts as a stray.
+    media_sweep_seconds: float = Field(default=600, gt=0)
+    media_stray_seconds: int = Field(default=86_400, ge=0)
 
     # Live timelines over WebSocket.
     ws_max_subscriptions: int = Field(default=5, gt=0)

@@ -5,7 +5,7 @@ commands) opens the stores and builds from them only what it runs.
 """
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,7 +22,9 @@ from tidings.stores.counters import PostStatsStore
 from tidings.stores.graph import FriendGraph
 from tidings.stores.likes import LikeStore
 from tidings.stores.markers import MarkerStore
+from tidings.stores.media import MediaStore
 from tidings.stores.notifications import NotificationStore
+from tidings.stores.objects import ObjectStore
 from tidings.stores.posts import PostStore
 from tidings.stores.redis import connect_redis
 
@@ -38,7 +40,10 @@ class Stores:
     stats: PostStatsStore
     notifications: NotificationStore
     markers: MarkerStore
+    media: MediaStore
     graph: FriendGraph
+    # The media bucket; None where no bucket is configured (media is off).
+    objects: ObjectStore | None = None
     # One per store, for metrics: their states and how often they failed fast.
     breakers: tuple[Breaker, ...] = ()
 
@@ -90,7 +95,7 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
             cool_down=settings.breaker_cool_down_seconds,
         )
 
-    breakers = (breaker("redis"), breaker("mongodb"), breaker("graph"))
+    breakers = (breaker("redis"), breaker("mongodb"), breaker("graph"), breaker("objects"))
     redis = connect_redis(
         settings.redis_url,
         cluster=settings.redis_cluster,
@@ -104,7 +109,22 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
         connectTimeoutMS=int(timeout * 1000),
     )
     graph = connect_graph(settings.graph_url, settings.namespace, breakers[2], bulk)
+    stack = AsyncExitStack()
     try:
+        objects = None
+        if settings.s3_bucket:
+            secret = settings.s3_secret_access_key
+            objects = await ObjectStore.open(
+                stack,
+                bucket=settings.s3_bucket,
+                prefix=settings.namespace,
+                endpoint_url=settings.s3_endpoint_url,
+                public_endpoint_url=settings.s3_public_endpoint_url,
+                region=settings.s3_region,
+                access_key_id=settings.s3_access_key_id,
+                secret_access_key=secret.get_secret_value() if secret else None,
+                breaker=breakers[3],
+            )
         database = mongo[mongo_database_name(settings.mongo_uri, settings.namespace)]
         posts = PostStore(database, breakers[1], bulk_deadline=bulk)
         stats = PostStatsStore(database, breakers[1], post_id_time)
@@ -122,10 +142,13 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
                 keep_days=settings.notification_days,
             ),
             markers=MarkerStore(database, breakers[1]),
+            media=MediaStore(database, breakers[1]),
             graph=graph,
-            breakers=breakers,
+            objects=objects,
+            breakers=breakers if objects else breakers[:3],
         )
     finally:
+        await stack.aclose()
         await graph.close()
         await mongo.close()
         await redis.aclose()
@@ -138,4 +161,7 @@ async def prepare_schemas(stores: Stores, settings: Settings) -> None:
     await stores.likes.ensure_indexes(settings.retention_days)
     await stores.comments.ensure_indexes(settings.retention_days)
     await stores.notifications.ensure_indexes()
+    await stores.media.ensure_indexes()
+    if stores.objects is not None and settings.s3_create_bucket:
+        await stores.objects.ensure_bucket()
     await stores.graph.ensure_schema()

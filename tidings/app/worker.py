@@ -27,6 +27,7 @@ from tidings.feed.fanout import Fanout
 from tidings.feed.fanout_worker import FanoutWorker
 from tidings.feed.keys import Keys
 from tidings.feed.live import Announcer
+from tidings.feed.media_processor import MediaProcessor
 from tidings.feed.notifier import Notifier
 from tidings.feed.outbox import OutboxSweeper
 from tidings.feed.queue import FanoutQueue
@@ -63,10 +64,25 @@ def build_notifier(stores: Stores, settings: Settings, keys: Keys) -> Notifier:
     )
 
 
+def build_media_processor(stores: Stores, settings: Settings) -> MediaProcessor | None:
+    if stores.objects is None:
+        return None  # no bucket configured: media is off
+    return MediaProcessor(
+        stores.media,
+        stores.objects,
+        concurrency=settings.media_concurrency,
+        claim_seconds=settings.media_claim_seconds,
+        poll_seconds=settings.media_poll_seconds,
+        sweep_seconds=settings.media_sweep_seconds,
+        stray_seconds=settings.media_stray_seconds,
+    )
+
+
 @dataclass(frozen=True)
 class WorkerProcess:
     worker: FanoutWorker
     notifier: Notifier
+    media: MediaProcessor | None
     queue: FanoutQueue
     metrics: Metrics
 
@@ -99,18 +115,38 @@ async def worker_process(settings: Settings) -> AsyncIterator[WorkerProcess]:
                 retry_after=timedelta(seconds=settings.outbox_deadline_seconds),
             ),
             sweep_every=settings.outbox_sweep_seconds,
-            # Blocking reads return within the store deadline, so they never trip it.
-            block_ms=int(settings.store_timeout_seconds * 500),
+            # Blocking reads return within the store deadline, so they never trip it,
+            # and within the setting: how long a stopping worker may wait for one.
+            block_ms=min(settings.fanout_block_ms, int(settings.store_timeout_seconds * 500)),
+            disk_wait_ms=int(settings.store_timeout_seconds * 500),
             # One server with an AOF: settle only deliveries on disk (WAITAOF). A
             # cluster would need a wait per primary: not done, see the README.
             wait_for_disk=settings.fanout_wait_for_disk and not settings.redis_cluster,
         )
 
         notifier = build_notifier(stores, settings, keys)
+        media = build_media_processor(stores, settings)
 
         metrics = Metrics()
         metrics.counters(
             [
+                *(
+                    [
+                        (
+                            "tidings_media_processed",
+                            "Photos made READY",
+                            lambda: media.processed,
+                        ),
+                        ("tidings_media_failed", "Photos settled FAILED", lambda: media.failed),
+                        (
+                            "tidings_media_swept",
+                            "Expired media records and stray objects removed",
+                            lambda: media.swept,
+                        ),
+                    ]
+                    if media
+                    else []
+                ),
                 (
                     "tidings_fanout_deliveries",
                     "Timelines written by fan-out",
@@ -134,7 +170,8 @@ async def worker_process(settings: Settings) -> AsyncIterator[WorkerProcess]:
         ).observe
         if settings.worker_metrics_port:
             stack.callback(metrics.serve(settings.host, settings.worker_metrics_port))
-        yield WorkerProcess(worker, notifier, queue, metrics)
+        metrics.breakers(stores.breakers)
+        yield WorkerProcess(worker, notifier, media, queue, metrics)
 
 
 async def watch_queue(process: WorkerProcess, stop: asyncio.Event) -> None:
@@ -166,13 +203,16 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     async with worker_process(settings) as process:
         watcher = asyncio.create_task(watch_queue(process, stop))
         notifying = asyncio.create_task(process.notifier.run(stop), name="notifier")
+        side_tasks = [watcher, notifying]
+        if process.media is not None:
+            side_tasks.append(asyncio.create_task(process.media.run(stop), name="media"))
         log.info("fan-out worker %s started", consumer_name())
         try:
             await process.worker.run(stop)
         finally:
             stop.set()
-            await watcher
-            await notifying
+            for task in side_tasks:
+                await task
         log.info("fan-out worker stopped after %d deliveries", process.worker.delivered)
 
 

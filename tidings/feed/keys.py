@@ -72,6 +72,10 @@ class Keys:
     def rate(self, family: str, user_id: str) -> str:
         return f"{self.namespace}:rate:{family}:{hash_tag(user_id)}"
 
+    def upload_bytes(self, user_id: str, day: int) -> str:
+        """Bytes the user declared for uploads on one UTC day (feed/media.py)."""
+        return f"{self.namespace}:upq:{day}:{hash_tag(user_id)}"
+
     def post_heat(self, post_id: int) -> str:
         """Likes and comments on the post in the current second."""
         return f"{self.namespace}:heat:{post_id}"

@@ -2,8 +2,9 @@
 
 import logging
 import unicodedata
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from tidings.feed.errors import BadUserInput, NotFound
 from tidings.feed.ids import PostIdGenerator, post_id_time
@@ -11,7 +12,8 @@ from tidings.feed.queue import FanoutQueue, JobKind
 from tidings.feed.rate_limit import RateLimiter
 from tidings.feed.visibility import NO_SUCH_POST
 from tidings.stores.breaker import StoreUnavailable
-from tidings.stores.posts import PostDocument, PostIdTaken, PostStore
+from tidings.stores.media import Attachment
+from tidings.stores.posts import AlongWithPost, PostDocument, PostIdTaken, PostStore
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +37,15 @@ def validate_idempotency_key(key: str) -> None:
         )
 
 
-def validate_post(body: str, client: str | None) -> tuple[str, str | None]:
-    """The body and client as they will be stored, or BAD_USER_INPUT."""
-    if not any(_visible(char) for char in body):
-        raise BadUserInput("A post needs a body with at least one visible character.", field="body")
+def validate_post(
+    body: str, client: str | None, *, with_media: bool = False
+) -> tuple[str, str | None]:
+    """The body and client as they will be stored, or BAD_USER_INPUT. A post
+    with photos may have an empty body."""
+    if not with_media and not any(_visible(char) for char in body):
+        raise BadUserInput(
+            "A post needs a body with at least one visible character, or media.", field="body"
+        )
     try:
         size = len(body.encode("utf-8"))
     except UnicodeEncodeError:
@@ -67,6 +74,17 @@ def validate_post(body: str, client: str | None) -> tuple[str, str | None]:
     return body, client
 
 
+class MediaAttacher(Protocol):
+    """What posting needs of media (feed/media.py): checks, then the attaching
+    writes for the post's transaction."""
+
+    async def check(self, owner_id: str, wanted: Sequence[Attachment]) -> list[Attachment]: ...
+
+    def attacher(
+        self, owner_id: str, post_id: int, created_at: datetime, attachments: Sequence[Attachment]
+    ) -> AlongWithPost: ...
+
+
 class PostService:
     def __init__(
         self,
@@ -77,6 +95,7 @@ class PostService:
         *,
         deleting: RateLimiter,
         fanout_deadline: timedelta,
+        media: "MediaAttacher | None" = None,
     ) -> None:
         self._store = store
         self._queue = queue
@@ -84,6 +103,7 @@ class PostService:
         self._limiter = limiter
         self._deleting = deleting
         self._fanout_deadline = fanout_deadline
+        self._media = media
         self.created = 0
         # What else goes with a post (every process's cached copy, its likes): set
         # where the process is built.
@@ -95,26 +115,43 @@ class PostService:
         body: str,
         client: str | None,
         idempotency_key: str | None = None,
+        media: Sequence[Attachment] = (),
     ) -> PostDocument:
         """Stores the post durably and queues its fan-out.
 
         With an idempotency key, a retry by the same author returns the post the
         first attempt stored, and stores nothing new (nor counts against the limit).
+        Its uploads are attached in the post's own transaction.
         """
-        body, client = validate_post(body, client)
+        body, client = validate_post(body, client, with_media=bool(media))
         if idempotency_key is not None:
             validate_idempotency_key(idempotency_key)
             earlier = await self._store.by_idempotency_key(author_id, idempotency_key)
             if earlier is not None:
                 return earlier
+        attachments: list[Attachment] = []
+        if media:
+            if self._media is None:
+                raise BadUserInput("This server takes no media.", field="media")
+            attachments = await self._media.check(author_id, media)
         await self._limiter.take(author_id)
         for _attempt in range(_ID_ATTEMPTS):
             post_id = self._ids.next_id()
             created_at = post_id_time(post_id)
-            post = PostDocument(post_id, author_id, body, created_at, client)
+            post = PostDocument(
+                post_id,
+                author_id,
+                body,
+                created_at,
+                client,
+                tuple(item.upload_id for item in attachments),
+            )
+            along = None
+            if self._media is not None and attachments:
+                along = self._media.attacher(author_id, post_id, created_at, attachments)
             try:
                 stored = await self._store.insert(
-                    post, created_at + self._fanout_deadline, idempotency_key
+                    post, created_at + self._fanout_deadline, idempotency_key, along=along
                 )
             except PostIdTaken:
                 # Two processes shared a node number: the unique _id caught it.

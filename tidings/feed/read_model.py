@@ -20,10 +20,12 @@ class PostView:
     body: str
     created_at: datetime
     client: str | None = None
+    # Its photos' ids; what they are now (processing, ready) is the media step's.
+    media: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, post: PostDocument) -> "PostView":
-        return cls(post.id, post.author_id, post.body, post.created_at, post.client)
+        return cls(post.id, post.author_id, post.body, post.created_at, post.client, post.media)
 
 
 @dataclass(frozen=True, slots=True)

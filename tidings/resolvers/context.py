@@ -14,6 +14,7 @@ from tidings.feed.friends import Friendships
 from tidings.feed.home import HomeTimeline
 from tidings.feed.likes import Likes
 from tidings.feed.live_timeline import LiveTimeline
+from tidings.feed.media import MediaLibrary
 from tidings.feed.notifications import Notifications
 from tidings.feed.people import People
 from tidings.feed.posts import PostService
@@ -43,6 +44,7 @@ class Backends:
     likes: Likes
     comments: Comments
     notifications: Notifications
+    media: MediaLibrary
     cursors: CursorCodec
     # Behind the request's core loaders.
     reads: ReadSources

@@ -1,17 +1,23 @@
 """Mutation resolvers: every one acts as the signed-in viewer, never as anyone else."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from tidings.feed.ids import parse_post_id
 from tidings.feed.read_model import PostView
 from tidings.resolvers.context import Context
+from tidings.stores.media import Attachment
 
 
 async def create_post(
-    ctx: Context, body: str, client: str | None, idempotency_key: str | None
+    ctx: Context,
+    body: str,
+    client: str | None,
+    idempotency_key: str | None,
+    media: Sequence[Attachment] = (),
 ) -> PostView:
     viewer_id = ctx.require_viewer()
-    return PostView.of(await ctx.backends.posting.create(viewer_id, body, client, idempotency_key))
+    posting = ctx.backends.posting
+    return PostView.of(await posting.create(viewer_id, body, client, idempotency_key, media))
 
 
 async def add_friend(ctx: Context, user_id: str) -> str:

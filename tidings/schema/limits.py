@@ -79,6 +79,9 @@ class CostModel:
     name sized in one type and not in another counts as sized (never under)."""
 
     sized: dict[str, SizedField] = field(default_factory=dict)
+    # List fields without size arguments, by name, and the most items each
+    # returns (a post's `media`): the schema cannot say it.
+    bounded: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
     def of(cls, schema: GraphQLSchema) -> "CostModel":
@@ -89,6 +92,8 @@ class CostModel:
     def learn(self, schema: GraphQLSchema) -> None:
         """Reads the sized fields of `schema` (built after the limits that use this)."""
         sized = self.sized
+        for name, bound in self.bounded.items():
+            sized[name] = SizedField(default=bound)
         for name, definition in _object_fields(schema):
             pages = tuple(arg for arg in PAGE_ARGUMENTS if arg in definition.args)
             lists = tuple(

@@ -11,6 +11,7 @@ from typing import Any
 from tidings.resolvers.comments import COMMENT_COUNTS, FIRST_COMMENTS
 from tidings.resolvers.friend_counts import AUTHOR_FRIEND_COUNTS
 from tidings.resolvers.likes import LIKE_COUNTS, VIEWER_LIKES
+from tidings.resolvers.media import MEDIA
 from tidings.resolvers.page_builder import BatchStep
 
 POST_STEPS: tuple[BatchStep[Any, Any], ...] = (
@@ -19,4 +20,5 @@ POST_STEPS: tuple[BatchStep[Any, Any], ...] = (
     VIEWER_LIKES.step,
     COMMENT_COUNTS.step,
     FIRST_COMMENTS,
+    MEDIA,
 )

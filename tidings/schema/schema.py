@@ -19,6 +19,7 @@ from tidings.feed.read_model import PostView
 from tidings.resolvers import (
     comments,
     likes,
+    media,
     mutations,
     notifications,
     queries,
@@ -33,11 +34,14 @@ from tidings.schema.limits import CostModel, limit_extensions
 from tidings.schema.persisted import PersistedQueries
 from tidings.schema.post_features import POST_STEPS
 from tidings.schema.types import (
+    BOUNDED_LISTS,
     AddCommentInput,
     AddCommentPayload,
     Comment,
     CreatePostInput,
     CreatePostPayload,
+    CreateUploadInput,
+    CreateUploadPayload,
     DeleteCommentPayload,
     DeletePostPayload,
     Notification,
@@ -45,8 +49,10 @@ from tidings.schema.types import (
     PostConnection,
     TimelineMarker,
     TimelineOrder,
+    Upload,
     User,
 )
+from tidings.stores.media import Attachment
 
 
 async def page_facts(
@@ -123,9 +129,22 @@ class Mutation:
         self, info: Info[Context, None], input: CreatePostInput
     ) -> CreatePostPayload:
         post = await mutations.create_post(
-            info.context, input.body, input.client, input.idempotency_key
+            info.context,
+            input.body,
+            input.client,
+            input.idempotency_key,
+            [Attachment(str(item.upload_id), item.alt) for item in input.media or ()],
         )
         return CreatePostPayload(post=Post.of(post, await page_facts(info, ("post",), [post])))
+
+    @strawberry.mutation(
+        description="A presigned URL to PUT one photo to, for the viewer's next post."
+    )
+    async def create_upload(
+        self, info: Info[Context, None], input: CreateUploadInput
+    ) -> CreateUploadPayload:
+        ticket = await media.create_upload(info.context, input.content_type, input.byte_size)
+        return CreateUploadPayload(upload=Upload.of(ticket))
 
     @strawberry.mutation(description="Likes a post the viewer can see; liking twice is one like.")
     async def like_post(self, info: Info[Context, None], post_id: strawberry.ID) -> Post:
@@ -313,7 +332,7 @@ def build_schema(
     budget: QueryBudget | None = None,
 ) -> TidingsSchema:
     # Filled by the schema once it is built: the limits read which fields are lists.
-    cost_model = CostModel()
+    cost_model = CostModel(bounded=BOUNDED_LISTS)
     limits = limit_extensions(
         max_depth=max_depth,
         max_aliases=max_aliases,

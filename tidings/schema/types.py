@@ -8,9 +8,11 @@ from typing import TypeVar, cast
 import strawberry
 from strawberry.types import Info
 
+from tidings.feed.media import MAX_MEDIA_PER_POST, MediaView, UploadTicket
+from tidings.feed.media import MediaSize as StoredSize
 from tidings.feed.notifications import notification_id
 from tidings.feed.read_model import CommentView, PostView
-from tidings.resolvers import comments, likes, notifications, queries, timeline
+from tidings.resolvers import comments, likes, media, notifications, queries, timeline
 from tidings.resolvers.comments import COMMENT_COUNTS
 from tidings.resolvers.context import Context
 from tidings.resolvers.friend_counts import AUTHOR_FRIEND_COUNTS, friend_count
@@ -19,6 +21,7 @@ from tidings.resolvers.page_builder import NO_FACTS, PageFacts
 from tidings.resolvers.pages import Page
 from tidings.stores.graph import Relation, RelationList
 from tidings.stores.markers import TimelineMarker as StoredMarker
+from tidings.stores.media import MediaState
 from tidings.stores.notifications import NotificationDocument
 
 Node = TypeVar("Node")
@@ -191,6 +194,22 @@ class Post:
     author: User
     # What the page's batch steps loaded, for the fields of features to read.
     facts: strawberry.Private[PageFacts] = NO_FACTS
+    media_ids: strawberry.Private[tuple[str, ...]] = ()
+
+    @strawberry.field(
+        description="Its photos, in order. Friends see a new post at once, with its "
+        "photos PROCESSING until the worker has made their renditions."
+    )
+    def media(self, info: Info[Context, None]) -> list["Media"]:
+        found = media.media_of(info.context, self.facts, int(self.id), self.media_ids)
+        if isinstance(found, list):
+            return [Media.of(view) for view in found]
+
+        async def later(found: Awaitable[list[MediaView]]) -> list[Media]:
+            return [Media.of(view) for view in await found]
+
+        # Typed as the value: graphql-core awaits it (see PageFacts.or_load).
+        return cast(list[Media], later(found))
 
     @strawberry.field(description="How many people like the post.")
     def like_count(self, info: Info[Context, None]) -> int:
@@ -239,6 +258,7 @@ class Post:
             client=post.client,
             author=User(id=strawberry.ID(post.author_id), facts=facts),
             facts=facts,
+            media_ids=post.media,
         )
 
 
@@ -365,6 +385,69 @@ class DeleteCommentPayload:
     deleted_comment_id: strawberry.ID
 
 
+@strawberry.enum
+class MediaStatus(Enum):
+    PROCESSING = "PROCESSING"
+    READY = "READY"
+    FAILED = "FAILED"
+
+
+@strawberry.enum
+class MediaSize(Enum):
+    THUMBNAIL = "THUMBNAIL"  # at most 320 pixels a side
+    LARGE = "LARGE"  # at most 1,600 pixels a side
+
+
+_STATUS = {
+    MediaState.PENDING: MediaStatus.PROCESSING,
+    MediaState.PROCESSING: MediaStatus.PROCESSING,
+    MediaState.READY: MediaStatus.READY,
+    MediaState.FAILED: MediaStatus.FAILED,
+}
+
+
+@strawberry.type
+class Media:
+    id: strawberry.ID
+    status: MediaStatus
+    failure: str | None = strawberry.field(description="Why, when FAILED.")
+    content_type: str | None = strawberry.field(description="What the URLs serve, once READY.")
+    width: int | None = strawberry.field(description="Of the LARGE rendition, once READY.")
+    height: int | None
+    placeholder: str | None = strawberry.field(
+        description="A BlurHash of the photo to show while it loads, once READY."
+    )
+    alt: str | None
+    view: strawberry.Private[MediaView]
+
+    @strawberry.field(
+        description="A signed GET URL, valid for minutes; null unless READY. The bucket "
+        "is private: only this URL reaches the photo."
+    )
+    def url(self, info: Info[Context, None], size: MediaSize = MediaSize.LARGE) -> str | None:
+        return media.url(info.context, self.view, StoredSize[size.value])
+
+    @classmethod
+    def of(cls, view: MediaView) -> "Media":
+        return cls(
+            id=strawberry.ID(view.id),
+            status=_STATUS[view.state],
+            failure=view.failure,
+            content_type=view.content_type,
+            width=view.width,
+            height=view.height,
+            placeholder=view.placeholder,
+            alt=view.alt,
+            view=view,
+        )
+
+
+@strawberry.input
+class MediaInput:
+    upload_id: strawberry.ID
+    alt: str | None = strawberry.field(default=None, description="Text for who cannot see it.")
+
+
 @strawberry.input
 class CreatePostInput:
     body: str
@@ -373,6 +456,52 @@ class CreatePostInput:
         default=None,
         description="Chosen by the client: a retry with the same key returns the first post.",
     )
+    media: list[MediaInput] | None = strawberry.field(
+        default=None,
+        description=f"At most {MAX_MEDIA_PER_POST} of the viewer's unused uploads; "
+        "the body may be empty when media is present.",
+    )
+
+
+@strawberry.input
+class CreateUploadInput:
+    content_type: str = strawberry.field(
+        description="image/jpeg, image/png, image/webp or image/gif."
+    )
+    byte_size: int = strawberry.field(description="Exactly the bytes that will be PUT.")
+
+
+@strawberry.type
+class HttpHeader:
+    name: str
+    value: str
+
+
+@strawberry.type
+class Upload:
+    id: strawberry.ID
+    url: str = strawberry.field(description="PUT the bytes here, with these headers.")
+    headers: list[HttpHeader]
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, ticket: UploadTicket) -> "Upload":
+        return cls(
+            id=strawberry.ID(ticket.id),
+            url=ticket.url,
+            headers=[HttpHeader(name=name, value=value) for name, value in ticket.headers],
+            expires_at=ticket.expires_at,
+        )
+
+
+@strawberry.type
+class CreateUploadPayload:
+    upload: Upload
+
+
+# List fields without a size argument, and the most items each returns: the
+# query cost model multiplies what they select by this.
+BOUNDED_LISTS = {"media": MAX_MEDIA_PER_POST, "headers": 2}
 
 
 @strawberry.type

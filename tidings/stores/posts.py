@@ -1,14 +1,15 @@
 """Posts in MongoDB: the source of truth for every post ever accepted."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 from pymongo.write_concern import WriteConcern
 
 from tidings.stores.breaker import Breaker
@@ -25,6 +26,11 @@ IDEMPOTENCY_KEY = "idempotency_key"
 # write, and removed once it is fanned out: the post is its own outbox record, so
 # no transaction is needed.
 FANOUT_DUE = "fanout_due"
+# A transaction that lost a write conflict is tried again this often.
+_TRANSACTION_ATTEMPTS = 3
+
+# Writes that belong with a new post, in its transaction: all stored or none.
+AlongWithPost = Callable[[AsyncClientSession], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +40,8 @@ class PostDocument:
     body: str
     created_at: datetime
     client: str | None = None
+    # Ids of its photos, in order (stores/media.py); a post never changes them.
+    media: tuple[str, ...] = ()
 
     def to_mongo(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -44,6 +52,8 @@ class PostDocument:
         }
         if self.client is not None:
             doc["client"] = self.client
+        if self.media:
+            doc["media"] = list(self.media)
         return doc
 
     @classmethod
@@ -54,6 +64,7 @@ class PostDocument:
             body=doc["body"],
             created_at=doc["created_at"],
             client=doc.get("client"),
+            media=tuple(doc.get("media", ())),
         )
 
 
@@ -107,14 +118,25 @@ class PostStore:
         await self._breaker.call(self._posts.database.command("ping"))
 
     async def insert(
-        self, post: PostDocument, fanout_due: datetime, idempotency_key: str | None = None
+        self,
+        post: PostDocument,
+        fanout_due: datetime,
+        idempotency_key: str | None = None,
+        *,
+        along: AlongWithPost | None = None,
     ) -> PostDocument:
-        """Stores the post; returns it, or the author's post stored under the same key."""
+        """Stores the post; returns it, or the author's post stored under the same key.
+
+        `along` writes what belongs with the post (its photos' records) in the same
+        transaction: if it raises, neither is stored."""
         document = {**post.to_mongo(), FANOUT_DUE: fanout_due}
         if idempotency_key is not None:
             document[IDEMPOTENCY_KEY] = idempotency_key
         try:
-            await self._breaker.call(self._posts.insert_one(document))
+            if along is None:
+                await self._breaker.call(self._posts.insert_one(document))
+            else:
+                await self._breaker.call(self._insert_along(document, along))
         except DuplicateKeyError as error:
             if idempotency_key is not None:
                 earlier = await self.by_idempotency_key(post.author_id, idempotency_key)
@@ -122,6 +144,24 @@ class PostStore:
                     return earlier  # a retry that raced its first attempt
             raise PostIdTaken(post.id) from error
         return post
+
+    async def _insert_along(self, document: dict[str, Any], along: AlongWithPost) -> None:
+        client = self._posts.database.client
+        for attempt in range(_TRANSACTION_ATTEMPTS):
+            try:
+                async with (
+                    client.start_session() as session,
+                    await session.start_transaction(
+                        write_concern=WriteConcern(w="majority", j=True)
+                    ),
+                ):
+                    await along(session)
+                    await self._posts.insert_one(document, session=session)
+                return
+            except PyMongoError as error:
+                transient = error.has_error_label("TransientTransactionError")
+                if not transient or attempt == _TRANSACTION_ATTEMPTS - 1:
+                    raise
 
     async def by_idempotency_key(self, author_id: str, key: str) -> PostDocument | None:
         query = {"author_id": author_id, IDEMPOTENCY_KEY: key}

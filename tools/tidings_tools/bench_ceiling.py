@@ -1,6 +1,7 @@
 """Ceiling (a) of `tidings bench`: Strawberry serving 20 static posts, with the same
 fields as a timeline page (and, for the social page, counts, the viewer's like and
-the first comments), through the same Starlette + Strawberry + uvicorn stack.
+the first comments; for the media page, four photos with their URLs), through
+the same Starlette + Strawberry + uvicorn stack.
 Nothing is stored or looked up, so no timeline read can be faster than this.
 
 The types mirror the response's shape, not `tidings.schema.types`, on purpose:
@@ -9,6 +10,7 @@ own resolver costs (an async resolver per field, DataLoaders) and the ratio to i
 shows them instead of hiding them."""
 
 from datetime import UTC, datetime
+from enum import Enum
 
 import strawberry
 from starlette.applications import Starlette
@@ -49,6 +51,27 @@ class CommentConnection:
     page_info: PageInfo
 
 
+@strawberry.enum
+class MediaSize(Enum):
+    THUMBNAIL = "THUMBNAIL"
+    LARGE = "LARGE"
+
+
+@strawberry.type
+class Media:
+    id: strawberry.ID
+    status: str
+    content_type: str | None
+    width: int | None
+    height: int | None
+    placeholder: str | None
+    alt: str | None
+
+    @strawberry.field
+    def url(self, size: MediaSize = MediaSize.LARGE) -> str | None:
+        return _URL + size.value
+
+
 @strawberry.type
 class Post:
     id: strawberry.ID
@@ -60,6 +83,7 @@ class Post:
     viewer_has_liked: bool
     comment_count: int
     first_comments: strawberry.Private[CommentConnection]
+    media: list[Media]
 
     @strawberry.field
     def comments(self, first: int = 20, after: str | None = None) -> CommentConnection:
@@ -76,6 +100,10 @@ class PostEdge:
 class PostConnection:
     edges: list[PostEdge]
     page_info: PageInfo
+
+
+# A signed URL's length: what a client receives per photo and size.
+_URL = "http://127.0.0.1:7070/tidings-media/tidings/AAAAAAAAAAAAAAAAAAAAAA/large?" + "X" * 300
 
 
 def _page() -> PostConnection:
@@ -95,6 +123,18 @@ def _page() -> PostConnection:
         ],
         page_info=PageInfo(has_next_page=True, end_cursor="y"),
     )
+    photos = [
+        Media(
+            id=strawberry.ID(f"AAAAAAAAAAAAAAAAAAAAA{i}"),
+            status="READY",
+            content_type="image/jpeg",
+            width=1600,
+            height=1200,
+            placeholder="LEHV6nWB2yk8pyo0adR*.7kCMdnj",
+            alt="a photo",
+        )
+        for i in range(4)
+    ]
     edges = [
         PostEdge(
             cursor=f"AAAAAAAAAAAAAAAAAAAAAAAA{i:03d}",
@@ -108,6 +148,7 @@ def _page() -> PostConnection:
                 viewer_has_liked=i % 2 == 0,
                 comment_count=3,
                 first_comments=comments,
+                media=photos,
             ),
         )
         for i in range(20)

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from tidings.app.auth import issue_token
 from tidings.app.settings import Settings
-from tidings_tools import devstack, neo4j
+from tidings_tools import devstack, neo4j, object_storage
 from tidings_tools.stack import DEV_SECRET_FILE, STACK_FILE, known_jwt_secret, write_stack_file
 
 
@@ -124,6 +124,24 @@ def run_dev(settings: Settings, signed_in_as: str = "alice", graph: str = "falko
             port = devstack.free_port()
             servers.append(devstack.start_secantus(data_dir / "mongo", port, logs / "mongo.log"))
             env["TIDINGS_MONGO_URI"] = f"mongodb://127.0.0.1:{port}/tidings"
+        media = "media off (TIDINGS_S3_BUCKET unset)"
+        if "TIDINGS_S3_BUCKET" not in env:
+            if reason := object_storage.unavailable():
+                print(f"Photos are off: {reason}.", flush=True)
+            else:
+                port = devstack.free_port()
+                key = object_storage.secret(data_dir)
+                servers.append(
+                    object_storage.start_versitygw(
+                        data_dir / "objects", port, logs / "versitygw.log", key
+                    )
+                )
+                object_storage.create_bucket(port, key)
+                env.update(object_storage.settings_for(port, key))
+        if "TIDINGS_S3_BUCKET" in env:
+            media = f"media s3://{env['TIDINGS_S3_BUCKET']}"
+            if endpoint := env.get("TIDINGS_S3_ENDPOINT_URL"):
+                media += f" at {endpoint}"
         worker = devstack.ChildProcess(
             "worker", [devstack.TIDINGS, "worker"], logs / "worker.log", env
         )
@@ -138,6 +156,11 @@ def run_dev(settings: Settings, signed_in_as: str = "alice", graph: str = "falko
                 "redis_url": env["TIDINGS_REDIS_URL"],
                 "graph_url": env["TIDINGS_GRAPH_URL"],
                 "mongo_uri": env["TIDINGS_MONGO_URI"],
+                **{
+                    name: env[f"TIDINGS_{name.upper()}"]
+                    for name in ("s3_bucket", "s3_endpoint_url", "s3_access_key_id")
+                    if f"TIDINGS_{name.upper()}" in env
+                },
                 "api_url": f"{base}/graphql",
                 "pid": os.getpid(),
             },
@@ -150,7 +173,7 @@ def run_dev(settings: Settings, signed_in_as: str = "alice", graph: str = "falko
             f"  GraphiQL, signed in as {signed_in_as}: {base}/graphql#token={token}\n"
             f"  another user: `tidings dev --user bob`, or paste `{devstack.TIDINGS} token bob`\n"
             f"  redis {env['TIDINGS_REDIS_URL']}  graph {shown_graph}"
-            f"  mongo {env['TIDINGS_MONGO_URI']}\n"
+            f"  mongo {env['TIDINGS_MONGO_URI']}  {media}\n"
             f"  logs in {logs}\n"
             "Ctrl-C stops everything.",
             flush=True,

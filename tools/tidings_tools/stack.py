@@ -18,6 +18,10 @@ from tidings.app.settings import Settings
 DEV_SECRET_FILE = "jwt-secret"
 STACK_FILE = "stack.json"
 _STACK_SETTINGS = ("redis_url", "graph_url", "mongo_uri")
+# The media bucket, where `tidings dev` started an S3 server; its secret key is
+# kept in the data dir (object_storage.SECRET_FILE).
+_MEDIA_SETTINGS = ("s3_bucket", "s3_endpoint_url", "s3_access_key_id")
+_S3_SECRET_FILE = "s3-secret"
 
 
 def write_stack_file(data_dir: Path, stack: dict[str, object]) -> None:
@@ -48,9 +52,12 @@ def with_running_stack(settings: Settings) -> Settings:
         stack = json.loads(path.read_text())
         update = {
             name: stack[name]
-            for name in _STACK_SETTINGS
+            for name in _STACK_SETTINGS + _MEDIA_SETTINGS
             if f"TIDINGS_{name.upper()}" not in os.environ and name in stack
         }
+        secret_file = settings.data_dir / _S3_SECRET_FILE
+        if "s3_bucket" in update and secret_file.exists():
+            update["s3_secret_access_key"] = SecretStr(secret_file.read_text().strip())
     if (secret := known_jwt_secret(settings)) is not None:
         update["jwt_secret"] = SecretStr(secret)
     return settings.model_copy(update=update)

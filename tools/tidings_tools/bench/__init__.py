@@ -15,7 +15,10 @@ same machine, so noise between runs cancels out:
   many posts (a hot post must cost no more), and the hot post's count at the end;
   from a like to the author's live notification;
 - read also shows the social first page (counts, the viewer's like, two comments
-  under each post) against the same ceiling serving those fields.
+  under each post) against the same ceiling serving those fields;
+- media: 12-megapixel photos a second through the running worker, and a first page
+  of posts with four photos each (signed URLs included) against the ceiling
+  serving those fields.
 
 Reads and writes go to the running API and its namespace, with users prefixed by a
 run id. Fan-out, ZADD and memory work in a namespace of the bench's own, with
@@ -53,6 +56,7 @@ async def run_bench(
     ):
         parts = await Parts.build(stores, api_settings)
         report["read"] = await bench.read(parts, http)
+        report["media"] = await bench.media(parts, http)
         report["write"] = await bench.write(parts, http)
         report["attack"] = await bench.attack(http)
         report["interact"] = {

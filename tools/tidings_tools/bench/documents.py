@@ -14,6 +14,12 @@ SOCIAL_PAGE = """query($after: String) { timeline(first: 20, after: $after) {
     comments(first: 2) { edges { cursor node { id body createdAt author { id } } }
       pageInfo { hasNextPage endCursor } } } }
   pageInfo { hasNextPage endCursor } } }"""
+# Four photos under each post, with both of their URLs.
+MEDIA_PAGE = """query($after: String) { timeline(first: 20, after: $after) {
+  edges { cursor node { id body createdAt client author { id friendCount }
+    media { id status contentType width height placeholder alt
+      thumbnail: url(size: THUMBNAIL) large: url } } }
+  pageInfo { hasNextPage endCursor } } }"""
 CREATE = 'mutation { createPost(input: {body: "benchmark post"}) { post { id } } }'
 CHEAP = "{ viewer { id friendCount } }"
 

@@ -54,7 +54,15 @@ def targets(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "value": read["ranked_session_start"]["p99_ms"],
             "met": read["ranked_session_start"]["p99_ms"] < 50,
         },
+        **_media_targets(report.get("media", {})),
     }
+
+
+def _media_targets(media: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    if "first_page_media" not in media:
+        return {}  # no bucket: the report says why under "media"
+    ratio = media["first_page_media"]["ratio_to_a"]
+    return {"media first page >= 60% of its ceiling (a)": {"value": ratio, "met": ratio >= 0.6}}
 
 
 def render(report: dict[str, Any]) -> None:
@@ -93,6 +101,19 @@ def render(report: dict[str, Any]) -> None:
         f"Ranked session start ({start['candidates']} candidates, one at a time): "
         f"p50 {start['p50_ms']} ms, p99 {start['p99_ms']} ms over {start['sessions']} sessions"
     )
+
+    media = report.get("media", {})
+    if "process" in media:
+        made, page, static = media["process"], media["first_page_media"], media["ceiling_a_media"]
+        console.print(
+            f"Media: {made['images_per_s']} photos/s of {made['megapixels']} MP through one "
+            f"worker ({made['ready']}/{made['photos']} READY), post to READY p50 "
+            f"{made['p50_ms']} ms, p99 {made['p99_ms']} ms; first page with 4 photos a post "
+            f"{page['rps']} req/s (p99 {page['p99_ms']} ms), ratio {page['ratio_to_a']} to "
+            f"its ceiling ({static['rps']} req/s)"
+        )
+    elif media:
+        console.print(f"Media: skipped, {media['skipped']}")
 
     strategies = read["strategies_c"]
     table = Table(title="(c) One first page three ways, in-process")

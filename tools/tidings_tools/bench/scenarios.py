@@ -28,6 +28,7 @@ from tidings.feed.queue import GROUP, FanoutJob, JobKind
 from tidings.feed.timeline import TimelineStore
 from tidings.stores.comments import CommentDocument
 from tidings.stores.posts import PostDocument
+from tidings_tools.bench import media as bench_media
 from tidings_tools.bench.documents import (
     CHEAP,
     CREATE,
@@ -140,6 +141,24 @@ class Bench:
         results["ranked_page"]["ratio_to_a"] = ratio(results["ranked_page"]["rps"], ceiling["rps"])
         results["strategies_c"] = await self.strategies(parts, readers)
         return results
+
+    async def media(self, parts: Parts, http: httpx.AsyncClient) -> dict[str, Any]:
+        """Photos: processing by the running worker, and a first page of posts with
+        four photos each, against the static ceiling serving the same fields."""
+        if parts.stores.objects is None:
+            return {"skipped": "no media bucket (TIDINGS_S3_BUCKET); `tidings dev` starts one"}
+        readers, authors = await self.circle(
+            parts, "mreader", self.size.readers, "mauthor", self.size.media_authors
+        )
+        return await bench_media.media(
+            parts,
+            self.client(http),
+            http,
+            readers,
+            authors,
+            self.size,
+            lambda documents: self.static_ceiling(http, documents),
+        )
 
     async def ranked_sessions(
         self, parts: Parts, api: GraphQLClient, readers: list[str]

@@ -25,6 +25,9 @@ class BenchSize:
     spread_posts: int = 50
     notify_posts: int = 10  # one author's posts that likes notify about
     notify_rate: float = 100.0  # likes a second, from distinct users
+    media_authors: int = 20  # each posts four photos, for the media page
+    process_posts: int = 3  # four photos each, of process_photo's size
+    process_photo: tuple[int, int] = (4_000, 3_000)  # 12 megapixels
 
 
 TINY = BenchSize(
@@ -48,4 +51,7 @@ TINY = BenchSize(
     spread_posts=3,
     notify_posts=2,
     notify_rate=20,
+    media_authors=2,
+    process_posts=1,
+    process_photo=(400, 300),
 )
