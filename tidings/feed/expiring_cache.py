@@ -35,6 +35,18 @@ class ExpiringCache(Generic[Key, Value]):
             self.hits += 1
         return found
 
+    def get(self, key: Key) -> Value | None:
+        """The cached value, if any; a miss is not counted (the caller loads it)."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] < time.monotonic():
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return entry[1]
+
     def put_items(self, items: Iterable[tuple[Key, Value]]) -> None:
         expires = time.monotonic() + self._ttl
         for key, value in items:

@@ -40,6 +40,9 @@ MAX_ALT_CHARS = 1_500
 PREFIX_BYTES = 256 * 1024
 
 
+_SETTLED = frozenset({MediaState.READY, MediaState.FAILED})
+
+
 class MediaSize(StrEnum):
     THUMBNAIL = "thumbnail"
     LARGE = "large"
@@ -154,6 +157,10 @@ class MediaLibrary:
         # is valid for at least half of `url_seconds`, and a page of photos signs
         # nothing it signed a moment ago.
         self._urls: ExpiringCache[str, str] = ExpiringCache(url_cache_entries, url_seconds / 2)
+        # Photos that settled (READY or FAILED) never change again: a page of them
+        # needs no MongoDB round trip. A deleted post's photos are never asked for,
+        # since the post is not shown.
+        self._settled: ExpiringCache[str, MediaView] = ExpiringCache(url_cache_entries, 600)
 
     def _require_objects(self) -> ObjectStore:
         if self._objects is None:
@@ -272,8 +279,17 @@ class MediaLibrary:
         return attach
 
     async def views(self, media_ids: Sequence[str]) -> dict[str, MediaView]:
-        found = await self._store.get_many(media_ids)
-        return {media_id: MediaView.of(media) for media_id, media in found.items()}
+        known = self._settled.get_many(media_ids)
+        missing = [media_id for media_id in media_ids if media_id not in known]
+        if missing:
+            found = {
+                i: MediaView.of(media) for i, media in (await self._store.get_many(missing)).items()
+            }
+            known.update(found)
+            self._settled.put_items(
+                (i, view) for i, view in found.items() if view.state in _SETTLED
+            )
+        return known
 
     def url(self, media: MediaView, size: MediaSize) -> str | Awaitable[str] | None:
         """A signed GET of the rendition, for a viewer who may see its post; None
@@ -282,9 +298,9 @@ class MediaLibrary:
         if media.state is not MediaState.READY or self._objects is None:
             return None
         name = rendition_name(media.id, size)
-        cached = self._urls.get_many((name,), count_misses=False)
-        if name in cached:
-            return cached[name]
+        cached = self._urls.get(name)
+        if cached is not None:
+            return cached
         return self._sign(self._objects, name)
 
     async def _sign(self, objects: ObjectStore, name: str) -> str:

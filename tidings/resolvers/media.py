@@ -50,11 +50,11 @@ async def _in_order(ctx: Context, media_ids: tuple[str, ...]) -> list[MediaView]
     return [view for view in found if view is not None]
 
 
-def url(ctx: Context, media: MediaView, size: MediaSize) -> str | None:
+def url(library: MediaLibrary, media: MediaView, size: MediaSize) -> str | None:
     """Only reachable through a post the viewer may see (Post.media). A URL the
     process signed a moment ago is a plain value; a new one is awaited by
     graphql-core, so it is typed as the value (see PageFacts.or_load)."""
-    return cast(str | None, ctx.backends.media.url(media, size))
+    return cast(str | None, library.url(media, size))
 
 
 async def create_upload(ctx: Context, content_type: str, byte_size: int) -> UploadTicket:

@@ -8,7 +8,7 @@ from typing import TypeVar, cast
 import strawberry
 from strawberry.types import Info
 
-from tidings.feed.media import MAX_MEDIA_PER_POST, MediaView, UploadTicket
+from tidings.feed.media import MAX_MEDIA_PER_POST, MediaLibrary, MediaView, UploadTicket
 from tidings.feed.media import MediaSize as StoredSize
 from tidings.feed.notifications import notification_id
 from tidings.feed.read_model import CommentView, PostView
@@ -202,11 +202,12 @@ class Post:
     )
     def media(self, info: Info[Context, None]) -> list["Media"]:
         found = media.media_of(info.context, self.facts, int(self.id), self.media_ids)
+        library = info.context.backends.media
         if isinstance(found, list):
-            return [Media.of(view) for view in found]
+            return [Media.of(view, library) for view in found]
 
         async def later(found: Awaitable[list[MediaView]]) -> list[Media]:
-            return [Media.of(view) for view in await found]
+            return [Media.of(view, library) for view in await found]
 
         # Typed as the value: graphql-core awaits it (see PageFacts.or_load).
         return cast(list[Media], later(found))
@@ -419,16 +420,18 @@ class Media:
     )
     alt: str | None
     view: strawberry.Private[MediaView]
+    # Signs its URLs: bound here, so `url` needs no Info (80 of it on a page).
+    library: strawberry.Private[MediaLibrary]
 
     @strawberry.field(
         description="A signed GET URL, valid for minutes; null unless READY. The bucket "
         "is private: only this URL reaches the photo."
     )
-    def url(self, info: Info[Context, None], size: MediaSize = MediaSize.LARGE) -> str | None:
-        return media.url(info.context, self.view, StoredSize[size.value])
+    def url(self, size: MediaSize = MediaSize.LARGE) -> str | None:
+        return media.url(self.library, self.view, StoredSize[size.value])
 
     @classmethod
-    def of(cls, view: MediaView) -> "Media":
+    def of(cls, view: MediaView, library: MediaLibrary) -> "Media":
         return cls(
             id=strawberry.ID(view.id),
             status=_STATUS[view.state],
@@ -439,6 +442,7 @@ class Media:
             placeholder=view.placeholder,
             alt=view.alt,
             view=view,
+            library=library,
         )
 
 
