@@ -18,9 +18,14 @@ from tests.conftest import ObjectServer, eventually
 from tests.graphs import ON_BOTH_GRAPHS
 from tests.images import long_gif, photo, png, png_bomb
 from tests.needs import unavailable
+from tidings.app import components
+from tidings.app.settings import Settings
 from tidings.app.stores import Stores
+from tidings.feed.keys import Keys
 from tidings.feed.media import PREFIX_BYTES, original_name
 from tidings.feed.media_processor import MediaProcessor
+from tidings.feed.posts import PostService
+from tidings.stores.media import Attachment, MediaState
 from tidings.stores.objects import ObjectMissing, ObjectStore
 from tidings_tools import object_storage
 
@@ -399,3 +404,55 @@ async def test_a_hanging_object_store_answers_unavailable_fast(api: Api) -> None
     assert time.monotonic() - started < 3
     assert answer["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
     assert await _posts_by(api, "ann") == 0
+
+
+async def test_a_photo_whose_worker_died_is_claimed_again_and_fails_after_three_tries(
+    stores: Stores, settings: Settings, keys: Keys, posting: PostService
+) -> None:
+    """No worker runs here: claims are taken by hand, as dead workers leave them."""
+    objects = stores.objects
+    assert objects is not None
+    library = components.media_library(stores, settings, keys)
+
+    async def attached_photo() -> str:
+        data = photo(60, 40)
+        ticket = await library.create_upload("ann", "image/jpeg", len(data))
+        await objects.write(original_name(ticket.id), data, "image/jpeg")
+        await posting.create("ann", "", None, None, [Attachment(ticket.id, None)])
+        return ticket.id
+
+    def processor_at(now: datetime) -> MediaProcessor:
+        return MediaProcessor(
+            stores.media,
+            objects,
+            concurrency=1,
+            claim_seconds=60,
+            poll_seconds=1,
+            sweep_seconds=60,
+            stray_seconds=60,
+            clock=lambda: now,
+        )
+
+    revived = await attached_photo()
+    now = datetime.now(UTC)
+    dead = await stores.media.claim(now, now + timedelta(seconds=60))  # and then it dies
+    assert dead is not None
+    assert (dead.id, dead.attempts) == (revived, 1)
+    assert await processor_at(now).process_next() is False  # its lease still holds
+    assert await processor_at(now + timedelta(seconds=61)).process_next() is True
+    ready = (await stores.media.get_many([revived]))[revived]
+    assert (ready.state, ready.attempts) == (MediaState.READY, 2)
+
+    doomed = await attached_photo()
+    for attempt in range(3):  # three workers die on it in turn
+        at = now + timedelta(minutes=2 * (attempt + 1))
+        claimed = await stores.media.claim(at, at + timedelta(seconds=60))
+        assert claimed is not None
+        assert claimed.id == doomed
+    assert await processor_at(now + timedelta(minutes=10)).process_next() is True
+    failed = (await stores.media.get_many([doomed]))[doomed]
+    assert failed.state is MediaState.FAILED
+    assert failed.failure is not None
+    assert "could not be processed" in failed.failure
+    with pytest.raises(ObjectMissing):  # nothing of it is kept
+        await objects.size(original_name(doomed))

@@ -44,6 +44,14 @@ async def test_the_tiny_bench_produces_a_complete_report(
         assert read[name]["errors"] == 0
         assert read[name]["p50_ms"] > 0
     assert set(read["strategies_c"]) >= {"pure_push", "pure_pull", "hybrid"}
+    if settings.s3_bucket:  # the suite's S3 server runs wherever it can be built
+        for name in ("first_page_media", "ceiling_a_media"):
+            assert read[name]["requests"] > 0
+            assert read[name]["errors"] == 0
+        process = report["media"]["process"]
+        assert process["ready"] == process["photos"] == 4
+        assert process["images_per_s"] > 0
+        assert read["first_page_media"]["photos_ready"] == read["first_page_media"]["photos"]
     write = report["write"]
     assert write["lagged_posts_seen"] == write["posts"] > 0
     fanout = report["fanout"]
@@ -90,6 +98,7 @@ async def test_the_tiny_bench_produces_a_complete_report(
         notify["p99_ms"],
         read["ranked_page"]["ratio_to_a"],
         read["ranked_session_start"]["p99_ms"],
+        *([read["first_page_media"]["ratio_to_a"]] if settings.s3_bucket else []),
     ]
     assert read["ranked_session_start"]["sessions"] > 0
     assert all(math.isfinite(value) for value in values)

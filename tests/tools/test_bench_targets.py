@@ -17,6 +17,7 @@ def report(*figures: float, exact: bool = True, missed: int = 0) -> dict[str, An
             "first_page_social": {"ratio_to_a": social, "p99_ms": social_p99},
             "ranked_page": {"ratio_to_a": ranked},
             "ranked_session_start": {"p99_ms": start},
+            "first_page_media": {"ratio_to_a": media},
         },
         "fanout": {"ratio_to_b": fanout},
         "write": {"lag_to_timeline": {"p99_ms": lag}},
@@ -30,7 +31,6 @@ def report(*figures: float, exact: bool = True, missed: int = 0) -> dict[str, An
             },
             "notify_lag": {"p99_ms": notify, "never_notified": missed},
         },
-        "media": {"first_page_media": {"ratio_to_a": media}},
     }
 
 
