@@ -53,6 +53,42 @@ async def test_delivery_reaches_author_and_every_friend_across_chunks(
     assert await timeline(timelines, "stranger") == []
 
 
+async def test_a_batch_of_posts_delivers_what_each_post_would(
+    stores: Stores, timelines: TimelineStore, fanout: Fanout, settings: Settings
+) -> None:
+    """Several authors at once: friends (a chunk's worth or more), a muter, an
+    inactive reader, a celebrity and an unbuilt timeline, as `deliver` treats them."""
+    await befriend_all(stores, "ann", ["bob", "cy", "dee"])  # a chunk (3) exactly
+    await befriend_all(stores, "big", ["bob", "cy", "dee", "eve"])  # more: walked
+    await befriend_all(stores, "star", ["bob"])
+    await stores.graph.mark_celebrities(["star"])
+    await stores.graph.mute("cy", "ann", now_ms=1)
+    await readers(timelines, "ann", "big", "star", "bob", "cy", "eve")
+    old = time.time() - settings.active_days * 86_400 - 60
+    await timelines.build("dee", [], old)  # built, but has not read for too long
+    jobs = [
+        FanoutJob("0-1", JobKind.POST, "ann", 101),
+        FanoutJob("0-2", JobKind.POST, "big", 102),
+        FanoutJob("0-3", JobKind.POST, "star", 103),
+        FanoutJob("0-4", JobKind.POST, "ann", 104),
+        FanoutJob("0-5", JobKind.POST, "newcomer", 105),  # not in the graph yet
+    ]
+    delivered = await fanout.deliver_many(jobs)
+    assert await timeline(timelines, "ann") == [104, 101]
+    assert await timeline(timelines, "bob") == [104, 102, 101]  # not the celebrity's
+    assert await timeline(timelines, "cy") == [102]  # muted ann
+    assert await timeline(timelines, "dee") == []  # inactive
+    assert await timeline(timelines, "eve") == [102]
+    assert await timeline(timelines, "star") == [103]  # at home, pulled by friends
+    # ann's two at home and at bob's (4), big's at home, bob's, cy's and eve's (4),
+    # star's at home (1); newcomer's home timeline is not built.
+    assert delivered == 9
+    assert (await stores.graph.user_summaries(["newcomer"]))[0] is not None
+    again = await fanout.deliver_many(jobs)  # jobs may run twice: nothing changes
+    assert again == delivered
+    assert await timeline(timelines, "bob") == [104, 102, 101]
+
+
 async def test_the_same_message_delivered_twice_leaves_one_entry(
     stores: Stores, timelines: TimelineStore, fanout: Fanout
 ) -> None:

@@ -12,6 +12,7 @@ from tidings.app.settings import Settings
 from tidings.app.stores import connect_graph
 from tidings.stores.falkordb_graph import FalkorDBGraph
 from tidings.stores.graph import (
+    Audience,
     CelebrityChange,
     FriendGraph,
     Relation,
@@ -123,6 +124,23 @@ class GraphContract:
         await graph.mute("viewer", "star", now_ms=1)
         assert await graph.celebrity_friends("viewer") == []
         assert await graph.celebrity_friends("ghost") == []
+
+    async def test_audiences_of_many_authors_in_one_query(self, graph: FriendGraph) -> None:
+        await graph.befriend_many("ann", ["b", "c", "d"])
+        await graph.befriend_many("big", ["b", "c", "d", "e"])
+        await graph.befriend_many("star", ["b", "c"])
+        await graph.ensure_users(["alone"])
+        await graph.mark_celebrities(["star"])
+        await graph.mute("c", "ann", now_ms=1)  # c hears nothing more from ann
+        await graph.mute("ann", "b", now_ms=1)  # ann's own mutes change nothing here
+        found = await graph.audiences(["ann", "big", "star", "alone", "ghost", "ann"], 3)
+        assert set(found) == {"ann", "big", "star", "alone"}  # ghost is not in the graph
+        assert found["ann"] == Audience(celebrity=False, readers=found["ann"].readers)
+        assert sorted(found["ann"].readers or []) == ["b", "d"]
+        assert found["big"] == Audience(celebrity=False, readers=None)  # 4 > 3: walk it
+        assert found["star"] == Audience(celebrity=True, readers=None)
+        assert found["alone"] == Audience(celebrity=False, readers=[])
+        assert await graph.audiences([], 3) == {}
 
     async def test_friends_only_once_both_sides_asked(self, graph: FriendGraph) -> None:
         assert await ask(graph, "alice", "bob") is RequestOutcome.SENT

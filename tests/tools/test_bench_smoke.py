@@ -99,6 +99,8 @@ async def test_the_tiny_bench_produces_a_complete_report(
         read["ranked_page"]["ratio_to_a"],
         read["ranked_session_start"]["p99_ms"],
         *([read["first_page_media"]["ratio_to_a"]] if settings.s3_bucket else []),
+        fanout["ratio_to_server"],
     ]
+    assert "neo4j" not in fanout  # the tiny size starts no Neo4j
     assert read["ranked_session_start"]["sessions"] > 0
     assert all(math.isfinite(value) for value in values)

@@ -3,14 +3,14 @@
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from tidings.feed.backfill import Backfill
 from tidings.feed.celebrities import Celebrities
 from tidings.feed.friend_lists import friend_chunks, reader_chunks
 from tidings.feed.live import Announcer
 from tidings.feed.queue import FanoutJob, JobKind
-from tidings.feed.timeline import TimelineStore
+from tidings.feed.timeline import Delivery, TimelineStore
 from tidings.stores.graph import FriendGraph
 from tidings.stores.posts import PostStore
 
@@ -87,6 +87,44 @@ class Fanout:
         active_since = time.time() - self._active_seconds
         async for readers in reader_chunks(self._graph, job.author_id, self._chunk_size):
             delivered += await self._timelines.fan_out(job.post_id, readers, active_since)
+        return delivered
+
+    async def deliver_many(self, jobs: Sequence[FanoutJob]) -> int:
+        """New posts, many at once: the same effect as `deliver` for each, with one
+        graph query for all their authors and one pipeline of script calls to Redis
+        for all their readers. An author with more friends than a chunk, or any post
+        on a Redis Cluster, goes the way `deliver` goes."""
+        if self._timelines.clustered:
+            return sum([await self.deliver(job) for job in jobs])
+        authors = list(dict.fromkeys(job.author_id for job in jobs))
+        unknown = [author for author in authors if author not in self._known_authors]
+        if unknown:
+            await self._graph.ensure_users(unknown)
+            for author in unknown:
+                self._known_authors.add(author)
+        audiences = await self._graph.audiences(authors, self._chunk_size)
+        active_since = time.time() - self._active_seconds
+        # Each reader once, with every post of the batch it gets; an author sees
+        # their own post at home whether they read lately or not.
+        own: dict[str, list[int]] = {}
+        pushed: dict[str, list[int]] = {}
+        one_by_one: list[FanoutJob] = []
+        for job in jobs:
+            audience = audiences.get(job.author_id)
+            if audience is None or (not audience.celebrity and audience.readers is None):
+                one_by_one.append(job)  # too many friends for one reply
+                continue
+            own.setdefault(job.author_id, []).append(job.post_id)
+            if audience.celebrity:
+                await self._announcer.celebrity_post(job.author_id, job.post_id)
+                continue
+            for reader in audience.readers or ():
+                pushed.setdefault(reader, []).append(job.post_id)
+        deliveries = [Delivery(author, 0, posts) for author, posts in own.items()]
+        deliveries += [Delivery(reader, active_since, posts) for reader, posts in pushed.items()]
+        delivered = await self._timelines.fan_out_many(deliveries)
+        for job in one_by_one:
+            delivered += await self.deliver(job)
         return delivered
 
     async def _retract(self, job: FanoutJob) -> int:

@@ -18,6 +18,18 @@ from tidings.stores.breaker import OUTAGES, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
+
+def _runs(jobs: list[FanoutJob]) -> list[list[FanoutJob]]:
+    """The jobs in stream order, consecutive new posts together, any other job alone."""
+    runs: list[list[FanoutJob]] = []
+    for job in jobs:
+        if job.kind is JobKind.POST and runs and runs[-1][0].kind is JobKind.POST:
+            runs[-1].append(job)
+        else:
+            runs.append([job])
+    return runs
+
+
 # A store down, restarting or too slow: not the job's fault.
 _OUTAGES: tuple[type[BaseException], ...] = (*OUTAGES, StoreUnavailable)
 
@@ -111,35 +123,52 @@ class FanoutWorker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)
 
-    async def _process(self, jobs: list[FanoutJob]) -> None:
+    async def _process(self, jobs: list[FanoutJob], *, batched: bool = True) -> None:
         done: list[FanoutJob] = []
         outage: BaseException | None = None
-        for job in jobs:
+        for run in _runs(jobs) if batched else [[job] for job in jobs]:
             try:
-                self.delivered += await self._fanout.handle(job)
+                if len(run) > 1:
+                    # New posts in a row: one graph query and one pipeline for all.
+                    self.delivered += await self._fanout.deliver_many(run)
+                else:
+                    self.delivered += await self._fanout.handle(run[0])
             except _OUTAGES as error:
-                # Not the job's fault: it and the rest of the batch stay pending, and
-                # this worker retries them as soon as the store answers again (after
-                # the loop's backoff), not after the claim timeout. Repeating them
-                # changes nothing: every effect is idempotent.
+                # Not the jobs' fault: they and the rest of the batch stay pending,
+                # and this worker retries them as soon as the store answers again
+                # (after the loop's backoff), not after the claim timeout. Repeating
+                # them changes nothing: every effect is idempotent.
                 self.failed += 1
                 self._retry_own = True
                 outage = error
                 with contextlib.suppress(*_OUTAGES):  # Redis itself may be the one down
                     await self._queue.record_failure(
-                        job.message_id, f"{type(error).__name__}: {error}"
+                        run[0].message_id, f"{type(error).__name__}: {error}"
                     )
                 break
             except Exception as error:
+                if len(run) > 1:
+                    # One of them is at fault: find which, one job at a time.
+                    log.warning("a batch of %d posts failed (%r); one at a time", len(run), error)
+                    try:
+                        await self._process(run, batched=False)
+                    except _OUTAGES as failed_again:
+                        outage = failed_again
+                        break
+                    continue
                 # Left pending: claimed again after the idle timeout, and buried in
                 # the dead-letter stream, with this error, once out of attempts.
                 self.failed += 1
-                log.exception("fan-out job %s failed", job.message_id)
-                await self._queue.record_failure(job.message_id, f"{type(error).__name__}: {error}")
+                log.exception("fan-out job %s failed", run[0].message_id)
+                await self._queue.record_failure(
+                    run[0].message_id, f"{type(error).__name__}: {error}"
+                )
                 continue
-            done.append(job)
-            if job.kind is JobKind.POST:
-                self.on_delivered((datetime.now(UTC) - post_id_time(job.post_id)).total_seconds())
+            done += run
+            now = datetime.now(UTC)
+            for job in run:
+                if job.kind is JobKind.POST:
+                    self.on_delivered((now - post_id_time(job.post_id)).total_seconds())
         # Acknowledge only after the timeline writes: a crash before this line
         # means the jobs run again, which is harmless.
         await self._queue.ack([job.message_id for job in done])

@@ -78,6 +78,51 @@ _FAN_OUT_ON_NODE = (
     + _FAN_OUT_BODY
 )
 
+# Many posts to many readers in one call, readers grouped by the posts they get.
+# KEYS: (timeline, last-read, live mark) per reader, group after group. ARGV: cap,
+# the prefix of readers' live channels, then per group: its active-since (0 = any),
+# how many posts, those post ids (ascending), how many readers. Returns how many
+# (reader, post) deliveries were made.
+_FAN_OUT_MANY = (
+    _KEEP_NEWEST
+    + """
+local cap, prefix = tonumber(ARGV[1]), ARGV[2]
+local at, key, delivered = 3, 1, 0
+while at <= #ARGV do
+  local since, count = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
+  local first, last = at + 2, at + 1 + count
+  local readers = tonumber(ARGV[last + 1])
+  at = last + 2
+  -- One ZADD per reader for all of the group's posts: (score, member) pairs.
+  local members = {}
+  for j = first, last do
+    members[#members + 1] = ARGV[j]
+    members[#members + 1] = ARGV[j]
+  end
+  for _ = 1, readers do
+    local timeline = KEYS[key]
+    local active = true
+    if since > 0 then
+      local seen = tonumber(redis.call('GET', KEYS[key + 1]))
+      active = seen ~= nil and seen >= since
+    end
+    if active and redis.call('ZSCORE', timeline, '0') then
+      local live = redis.call('EXISTS', KEYS[key + 2]) == 1
+      redis.call('ZADD', timeline, unpack(members))
+      if live then
+        local channel = prefix .. string.match(timeline, '{.*}$')
+        for j = first, last do redis.call('PUBLISH', channel, ARGV[j]) end
+      end
+      keep_newest(timeline, cap)
+      delivered = delivered + count
+    end
+    key = key + 3
+  end
+end
+return delivered
+"""
+)
+
 # KEYS: timeline. ARGV: cap, '1' if the posts are history (older posts of an
 # author, which may leave a gap below them), then post ids. Adds only to a built
 # timeline.
@@ -115,6 +160,15 @@ return 0
 
 
 @dataclass(frozen=True, slots=True)
+class Delivery:
+    """Posts for one reader's timeline, if they read since `active_since` (0: any)."""
+
+    reader: str
+    active_since: float
+    post_ids: list[int]
+
+
+@dataclass(frozen=True, slots=True)
 class TimelineRead:
     built: bool
     last_read: float | None
@@ -134,6 +188,7 @@ class TimelineStore:
         keep_seconds: int,
         *,
         readers_per_call: int = 250,
+        entries_per_call: int = 1_000,
     ) -> None:
         self._redis = redis
         # redis-py pipelines scripts on one server only; a cluster takes calls.
@@ -142,12 +197,16 @@ class TimelineStore:
         # third of the encoding of one command each (py-spy: encoding bounds the
         # worker). On a Redis Cluster they are grouped by node first.
         self._readers_per_call = readers_per_call
+        # Post ids per call of fan_out_many: what bounds how long one call holds
+        # Redis (see docs/capacity.md for its measured time).
+        self._entries_per_call = entries_per_call
         self._keys = keys
         self._max_length = max_length
         # Timelines of users who stop reading expire with their activity.
         self._keep_seconds = keep_seconds
         self._fan_out = redis.register_script(_FAN_OUT)
         self._fan_out_on_node = redis.register_script(_FAN_OUT_ON_NODE)
+        self._fan_out_many = redis.register_script(_FAN_OUT_MANY)
         self._add = redis.register_script(_ADD)
         self._build = redis.register_script(_BUILD)
         self._unlock = redis.register_script(_UNLOCK)
@@ -170,6 +229,46 @@ class TimelineStore:
             return await self._fan_out_by_node(self._cluster, user_ids, args)
         calls = [(self._reader_keys(chunk), args) for chunk in self._chunks(user_ids)]
         return sum(await self._run(self._fan_out, calls))
+
+    @property
+    def clustered(self) -> bool:
+        return self._cluster is not None
+
+    async def fan_out_many(self, deliveries: Sequence[Delivery]) -> int:
+        """Many posts to many readers (one server only). Readers owed the same posts
+        share one list of them in a call, so a post's id is sent once per call, not
+        once per reader. A call carries at most `readers_per_call` readers and
+        `entries_per_call` (reader, post) pairs, all calls go in one pipeline.
+        Returns the (reader, post) deliveries made."""
+        groups: dict[tuple[float, tuple[int, ...]], list[str]] = {}
+        for delivery in deliveries:
+            owed = (delivery.active_since, tuple(sorted(delivery.post_ids)))
+            groups.setdefault(owed, []).append(delivery.reader)
+        calls: list[tuple[list[str], list[str | int | float]]] = []
+        keys: list[str] = []
+        args: list[str | int | float] = []
+        entries = 0
+        for (active_since, post_ids), readers in groups.items():
+            # Readers of this group that fit the call still open, then new calls.
+            room = max(1, self._entries_per_call // len(post_ids))
+            start = 0
+            while start < len(readers):
+                fits = min(
+                    self._readers_per_call - len(keys) // 3,
+                    (self._entries_per_call - entries) // len(post_ids),
+                )
+                if fits <= 0:
+                    calls.append((keys, [self._max_length, self._keys.user_channel_prefix, *args]))
+                    keys, args, entries = [], [], 0
+                    fits = min(self._readers_per_call, room)
+                taken = readers[start : start + fits]
+                keys += self._reader_keys(taken)
+                args += [active_since, len(post_ids), *post_ids, len(taken)]
+                entries += len(taken) * len(post_ids)
+                start += len(taken)
+        if keys:
+            calls.append((keys, [self._max_length, self._keys.user_channel_prefix, *args]))
+        return sum(await self._run(self._fan_out_many, calls))
 
     def _chunks(self, user_ids: Sequence[str]) -> list[Sequence[str]]:
         step = self._readers_per_call

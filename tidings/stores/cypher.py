@@ -180,6 +180,22 @@ RETURN m.id
 LIMIT $limit
 """
 
+# Fan-out of a batch of posts: for each author, the mark, who muted them, and, for
+# an author with at most $limit friends who is no celebrity, their friends. The
+# degree, {degree}, decides before any friend is walked. Muters come apart (the
+# caller leaves them out): a `NOT (f)-[:MUTED]->(u)` test on every friend cost
+# FalkorDB 14 ms for 2,000 friends where the graph had no mute at all, 1.9 ms so.
+AUDIENCES = """
+UNWIND $ids AS id
+MATCH (u:User {id: id})
+WITH id, u, coalesce(u.celebrity, false) AS celebrity, {degree} AS friends
+OPTIONAL MATCH (m:User)-[:MUTED]->(u)
+WITH id, u, celebrity, friends, collect(m.id) AS muters
+OPTIONAL MATCH (u)-[:FRIEND]-(f:User)
+WHERE NOT celebrity AND friends <= $limit
+RETURN id, celebrity, friends, muters, collect(f.id) AS readers
+"""
+
 FRIENDS_PAGE = """
 MATCH (:User {id: $id})-[:FRIEND]-(f:User)
 WHERE f.id > $after

@@ -10,6 +10,7 @@ from typing import Any
 from tidings.stores import cypher
 from tidings.stores.breaker import Breaker
 from tidings.stores.graph import (
+    Audience,
     CelebrityChange,
     Relation,
     RelationList,
@@ -36,6 +37,7 @@ class CypherGraph(ABC):
     def __init__(self, breaker: Breaker | None, bulk_deadline: float) -> None:
         self._update_celebrity = cypher.with_degree(cypher.UPDATE_CELEBRITY, self.degree)
         self._user_summaries = cypher.with_degree(cypher.USER_SUMMARIES, self.degree)
+        self._audiences = cypher.with_degree(cypher.AUDIENCES, self.degree)
         # Every query under the graph's deadline and circuit breaker; bulk loading
         # (tools only) under a deadline of its own.
         self._breaker = breaker or Breaker("graph", deadline=bulk_deadline)
@@ -112,6 +114,21 @@ class CypherGraph(ABC):
         params = {"id": author_id, "limit": limit}
         rows = await self._run(cypher.MUTERS, params, read_only=True)
         return [str(row[0]) for row in rows]
+
+    async def audiences(self, author_ids: Sequence[str], limit: int) -> dict[str, Audience]:
+        if not author_ids:
+            return {}
+        params = {"ids": list(dict.fromkeys(author_ids)), "limit": limit}
+        rows = await self._run(self._audiences, params, read_only=True)
+        found = {}
+        for author_id, celebrity, friends, muters, readers in rows:
+            walked = None
+            if not celebrity and int(friends) <= limit:
+                muted = set(muters)
+                # A friendship may be stored both ways: each reader once.
+                walked = [str(r) for r in dict.fromkeys(readers) if r not in muted]
+            found[str(author_id)] = Audience(bool(celebrity), walked)
+        return found
 
     async def add_friendship(self, user_id: str, friend_id: str) -> bool:
         params = {"a": user_id, "b": friend_id}

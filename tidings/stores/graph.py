@@ -32,6 +32,16 @@ class Relation:
     received: bool = False  # they asked the viewer
 
 
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Whom an author's new post is pushed to, as fan-out asks for many authors at once."""
+
+    celebrity: bool
+    # Friends who have not muted the author; None when the author has more friends
+    # than were asked for (fan-out then walks them in chunks).
+    readers: list[str] | None
+
+
 class CelebrityChange(StrEnum):
     PROMOTED = "promoted"
     DEMOTED = "demoted"
@@ -97,6 +107,11 @@ class FriendGraph(Protocol):
 
     async def muters(self, author_id: str, limit: int) -> list[str]:
         """Up to `limit` users who muted the author."""
+        ...
+
+    async def audiences(self, author_ids: Sequence[str], limit: int) -> dict[str, Audience]:
+        """For each author in the graph, in one query: celebrity or not, and, if not
+        and they have at most `limit` friends, those who have not muted them."""
         ...
 
     async def blocked_either_way(self, user_id: str, other_ids: Sequence[str]) -> set[str]:

@@ -83,6 +83,10 @@ async def run_bench(
                 report["fanout"]["ceiling_server_zadd"]["zadd_per_s"],
             )
             report["fanout"]["cluster"] = await bench.cluster_fanout(own)
+            if bench.size.fanout_on_neo4j:
+                report["fanout"]["neo4j"] = await bench.fanout_on_neo4j(
+                    report["fanout"]["1_worker"]["per_worker_per_s"]
+                )
             report["memory"] = await bench.memory(own)
             report["celebrities"] = await bench.celebrities(own)
         finally:

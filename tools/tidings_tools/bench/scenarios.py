@@ -28,6 +28,7 @@ from tidings.feed.queue import GROUP, FanoutJob, JobKind
 from tidings.feed.timeline import TimelineStore
 from tidings.stores.comments import CommentDocument
 from tidings.stores.posts import PostDocument
+from tidings_tools import neo4j
 from tidings_tools.bench import media as bench_media
 from tidings_tools.bench.documents import (
     CHEAP,
@@ -564,7 +565,7 @@ class Bench:
         own = self.settings.in_namespace(f"bench{self.run}")
         return own.model_copy(update={"timeline_max": self.size.timeline_cap})
 
-    async def fanout(self, own: Parts) -> dict[str, Any]:
+    async def fanout(self, own: Parts, worker_counts: tuple[int, ...] = (1, 2)) -> dict[str, Any]:
         size = self.size
         authors = [f"fan-author{i}" for i in range(10)]
         friends = [f"fan-friend{i}" for i in range(size.fanout_friends)]
@@ -576,7 +577,7 @@ class Bench:
             await own.timelines.build(user, [], now)
         results: dict[str, Any] = {}
         post_base = 1 << 40
-        for workers in (1, 2):
+        for workers in worker_counts:
             processes = [self.worker(own.settings, n) for n in range(workers)]
             try:
                 await self.wait_for_consumers(own, workers)
@@ -608,6 +609,40 @@ class Bench:
             await own.stores.redis.delete(own.queue.stream)  # a fresh group for the next round
             await own.queue.ensure_group()
         return results
+
+    async def fanout_on_neo4j(self, falkordb_per_worker: float) -> dict[str, Any]:
+        """The same fan-out, one worker, with the friend graph in a Neo4j the bench
+        starts (Redis and MongoDB as before): what the production graph costs."""
+        if reason := neo4j.unavailable():
+            return {"skipped": reason}
+        root = self.logs / "neo4j"
+        port = free_port()
+        secret = neo4j.password(root)
+        server = await asyncio.to_thread(
+            neo4j.start_neo4j, root / "home", port, self.logs / "neo4j.log", secret, "1g"
+        )
+        settings = (
+            self.own_settings()
+            .in_namespace(f"bench{self.run}n")
+            .model_copy(update={"graph_url": neo4j.bolt_url(port, secret)})
+        )
+        try:
+            async with open_stores(settings) as stores:
+                own = await Parts.build(stores, settings)
+                try:
+                    figures = await self.fanout(own, worker_counts=(1,))
+                finally:
+                    keys = [key async for key in stores.redis.scan_iter(match=own.keys.everything)]
+                    for start in range(0, len(keys), 1_000):
+                        await stores.redis.delete(*keys[start : start + 1_000])
+                    await stores.graph.drop()
+                    await stores.mongo.drop_database(settings.namespace)
+        finally:
+            server.stop()
+        figures["ratio_to_falkordb"] = ratio(
+            figures["1_worker"]["per_worker_per_s"], falkordb_per_worker
+        )
+        return figures
 
     def worker(self, own_settings: Settings, index: int) -> ChildProcess:
         env = environment_for(own_settings.model_copy(update={"log_level": "WARNING"}))

@@ -16,6 +16,7 @@ class BenchSize:
     write_seconds: float = 8.0
     fanout_posts: int = 300
     fanout_friends: int = 200
+    fanout_on_neo4j: bool = True  # where Java and the launcher are: a Neo4j started for it
     memory_timelines: int = 50
     timeline_cap: int = 800
     zadd_batches: int = 50
@@ -42,6 +43,7 @@ TINY = BenchSize(
     write_seconds=0.5,
     fanout_posts=5,
     fanout_friends=5,
+    fanout_on_neo4j=False,
     memory_timelines=2,
     timeline_cap=50,
     zadd_batches=2,
