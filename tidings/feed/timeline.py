@@ -31,9 +31,20 @@ from tidings.feed.keys import Keys
 SENTINEL = "0"
 COMPLETE = -1.0
 
-# Rank 0 is the sentinel (score -1 or 0): it stays, and so do the `cap` newest
-# posts. Removing any other makes the timeline incomplete.
+# The functions every timeline script shares. keep_newest: rank 0 is the sentinel
+# (score -1 or 0): it stays, and so do the `cap` newest posts. Removing any other
+# makes the timeline incomplete.
 _KEEP_NEWEST = """
+-- Whether a reader's timeline takes new posts: built, and read since `since`
+-- (unix seconds; 0 = whenever) according to its last-read key.
+local function takes_posts(timeline, last_read, since)
+  if since > 0 then
+    local seen = tonumber(redis.call('GET', last_read))
+    if seen == nil or seen < since then return false end
+  end
+  return redis.call('ZSCORE', timeline, '0') ~= false
+end
+
 local function keep_newest(timeline, cap)
   if redis.call('ZREMRANGEBYRANK', timeline, 1, -(cap + 1)) > 0 then
     redis.call('ZADD', timeline, 'XX', 0, '0')
@@ -50,12 +61,7 @@ local post, cap, since, prefix = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), 
 local delivered = 0
 for i = 1, #readers, 3 do
   local timeline = readers[i]
-  local active = true
-  if since > 0 then
-    local seen = tonumber(redis.call('GET', readers[i + 1]))
-    active = seen ~= nil and seen >= since
-  end
-  if active and redis.call('ZSCORE', timeline, '0') then
+  if takes_posts(timeline, readers[i + 1], since) then
     redis.call('ZADD', timeline, post, post)
     keep_newest(timeline, cap)
     if redis.call('EXISTS', readers[i + 2]) == 1 then
@@ -101,12 +107,7 @@ while at <= #ARGV do
   end
   for _ = 1, readers do
     local timeline = KEYS[key]
-    local active = true
-    if since > 0 then
-      local seen = tonumber(redis.call('GET', KEYS[key + 1]))
-      active = seen ~= nil and seen >= since
-    end
-    if active and redis.call('ZSCORE', timeline, '0') then
+    if takes_posts(timeline, KEYS[key + 1], since) then
       local live = redis.call('EXISTS', KEYS[key + 2]) == 1
       redis.call('ZADD', timeline, unpack(members))
       if live then
