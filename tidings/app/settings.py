@@ -68,7 +68,8 @@ class Settings(BaseSettings):
     ranked_sessions_per_user: int = Field(default=5, gt=0)
 
     fanout_chunk: int = Field(default=1_000, gt=0)
-    fanout_batch: int = Field(default=32, gt=0)
+    # Messages a worker reads at once; new posts among them are fanned out together.
+    fanout_batch: int = Field(default=64, gt=0)
     fanout_claim_idle_ms: int = Field(default=30_000, gt=0)
     # How long an idle worker's read of the stream blocks (at most half the store
     # deadline); a stopping worker waits for it to return.
