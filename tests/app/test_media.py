@@ -379,6 +379,13 @@ async def test_the_sweep_removes_unattached_uploads_and_stray_objects(api: Api) 
     assert names == {f"{kept}/large", f"{kept}/thumbnail"}
     assert set(await api.stores.media.get_many([kept, forgotten])) == {kept}
 
+    # The bucket is listed at most hourly, however often the sweep runs.
+    daily = sweeper(datetime.now(UTC) + timedelta(days=1), 0)
+    assert await daily.sweep() == 0
+    await objects_of(api).write(f"{stray}/large", b"left over again", "image/jpeg")
+    assert await daily.sweep() == 0
+    assert f"{stray}/large" in await object_names(api.stores)
+
 
 async def test_uploads_are_limited_by_the_daily_quota(api: Api) -> None:
     await api.data("ann", UPLOAD, {"type": "image/jpeg", "size": 60_000})

@@ -53,6 +53,10 @@ class MediaProcessor:
         self._sweep_every = sweep_seconds
         self._stray_age = timedelta(seconds=stray_seconds)
         self._clock = clock
+        # Listing the bucket costs a call per 1,000 objects: done at most this
+        # often, not at every sweep.
+        self._list_every = max(self._stray_age, timedelta(hours=1))
+        self._listed_at: datetime | None = None
         self.processed = 0
         self.failed = 0
         self.swept = 0
@@ -137,8 +141,9 @@ class MediaProcessor:
 
     async def sweep(self) -> int:
         """Removes expired records (uploads never attached, deleted posts' photos,
-        posts past retention) with their objects, then objects that no record
-        names. Returns how many records and stray objects went."""
+        posts past retention) with their objects, then, once a day (or once per
+        `stray_seconds`, at least an hour apart), objects that no record names.
+        Returns how many records and stray objects went."""
         now = self._clock()
         removed = 0
         while expired := await self._store.expired(now, _SWEEP_BATCH):
@@ -146,6 +151,10 @@ class MediaProcessor:
             await self._objects.delete([name for i in expired for name in object_names(i)])
             await self._store.remove(expired)
             removed += len(expired)
+        if self._listed_at is not None and now - self._listed_at < self._list_every:
+            self.swept += removed
+            return removed
+        self._listed_at = now
         cutoff = now - self._stray_age
         async for page in self._objects.listing():
             old = [item for item in page if item.modified <= cutoff]
