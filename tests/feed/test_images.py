@@ -17,17 +17,28 @@ def encoded(image: Image.Image, kind: str, **options: object) -> bytes:
 
 
 @pytest.mark.parametrize(
-    ("options", "animated"),
-    [({"lossless": False}, False), ({"lossless": True}, False), ({"exif": b"Exif\x00\x00"}, False)],
+    "options",
+    [{"lossless": False}, {"lossless": True}, {"exif": b"Exif\x00\x00"}],
     ids=["lossy VP8", "lossless VP8L", "extended VP8X"],
 )
-def test_a_webp_size_is_read_from_its_first_30_bytes(
-    options: dict[str, object], animated: bool
-) -> None:
+def test_a_webp_size_is_read_from_its_first_30_bytes(options: dict[str, object]) -> None:
     data = encoded(Image.new("RGB", (321, 123)), "WEBP", **options)
     facts = images.inspect(data[:30], complete=False)
-    assert (facts.content_type, facts.width, facts.height) == ("image/webp", 321, 123)
-    assert facts.frames == (None if animated else 1)
+    assert (facts.content_type, facts.width, facts.height, facts.frames) == (
+        "image/webp",
+        321,
+        123,
+        1,
+    )
+
+
+def test_an_animated_webp_counts_its_frames_only_from_the_whole_file() -> None:
+    frames = [Image.new("RGB", (40, 30), (i * 60, 0, 0)) for i in range(3)]
+    out = io.BytesIO()
+    frames[0].save(out, "WEBP", save_all=True, append_images=frames[1:])
+    data = out.getvalue()
+    assert images.inspect(data[:30], complete=False).frames is None
+    assert images.inspect(data, complete=True).frames == 3
 
 
 def test_the_signature_decides_the_type_whatever_the_name() -> None:

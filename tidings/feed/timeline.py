@@ -52,8 +52,9 @@ local function keep_newest(timeline, cap)
 end
 """
 
-# For each reader, (timeline, last-read, live mark) keys. ARGV: post id, cap,
-# active-since (unix seconds, 0 = any), the prefix of readers' live channels.
+# One post, on a Redis Cluster node (below). For each reader, (timeline,
+# last-read, live mark) keys. ARGV: post id, cap, active-since (unix seconds,
+# 0 = any), the prefix of readers' live channels.
 # Announces the post only to readers with a live subscription somewhere, so the
 # others cost no publish. Returns how many timelines received the post.
 _FAN_OUT_BODY = """
@@ -72,8 +73,6 @@ for i = 1, #readers, 3 do
 end
 return delivered
 """
-# The readers' keys as KEYS.
-_FAN_OUT = _KEEP_NEWEST + "local readers = KEYS\n" + _FAN_OUT_BODY
 # On a Redis Cluster: the readers' keys after the four arguments, in many slots of
 # the one node the call is sent to, which the flag allows; KEYS names one of them
 # so the call is routed there. One call then serves a node's share of a chunk.
@@ -205,7 +204,6 @@ class TimelineStore:
         self._max_length = max_length
         # Timelines of users who stop reading expire with their activity.
         self._keep_seconds = keep_seconds
-        self._fan_out = redis.register_script(_FAN_OUT)
         self._fan_out_on_node = redis.register_script(_FAN_OUT_ON_NODE)
         self._fan_out_many = redis.register_script(_FAN_OUT_MANY)
         self._add = redis.register_script(_ADD)
@@ -219,17 +217,14 @@ class TimelineStore:
         """
         if not user_ids:
             return 0
-        # Ids are below 2**53, so the score is exact as a double.
-        args: list[str | int | float] = [
-            post_id,
-            self._max_length,
-            active_since,
-            self._keys.user_channel_prefix,
-        ]
         if self._cluster is not None:
-            return await self._fan_out_by_node(self._cluster, user_ids, args)
-        calls = [(self._reader_keys(chunk), args) for chunk in self._chunks(user_ids)]
-        return sum(await self._run(self._fan_out, calls))
+            return await self._fan_out_by_node(self._cluster, post_id, user_ids, active_since)
+        # fan_out_many's script, one group a call: the readers share the post's id.
+        calls = [
+            (self._reader_keys(chunk), [*self._call_head(), active_since, 1, post_id, len(chunk)])
+            for chunk in self._chunks(user_ids)
+        ]
+        return sum(await self._run(self._fan_out_many, calls))
 
     @property
     def clustered(self) -> bool:
@@ -259,7 +254,7 @@ class TimelineStore:
                     (self._entries_per_call - entries) // len(post_ids),
                 )
                 if fits <= 0:
-                    calls.append((keys, [self._max_length, self._keys.user_channel_prefix, *args]))
+                    calls.append((keys, [*self._call_head(), *args]))
                     keys, args, entries = [], [], 0
                     fits = min(self._readers_per_call, room)
                 taken = readers[start : start + fits]
@@ -268,8 +263,12 @@ class TimelineStore:
                 entries += len(taken) * len(post_ids)
                 start += len(taken)
         if keys:
-            calls.append((keys, [self._max_length, self._keys.user_channel_prefix, *args]))
+            calls.append((keys, [*self._call_head(), *args]))
         return sum(await self._run(self._fan_out_many, calls))
+
+    def _call_head(self) -> list[str | int | float]:
+        """The arguments of a fan_out_many call before its groups."""
+        return [self._max_length, self._keys.user_channel_prefix]
 
     def _chunks(self, user_ids: Sequence[str]) -> list[Sequence[str]]:
         step = self._readers_per_call
@@ -287,10 +286,17 @@ class TimelineStore:
         ]
 
     async def _fan_out_by_node(
-        self, cluster: RedisCluster, user_ids: Sequence[str], args: list[str | int | float]
+        self, cluster: RedisCluster, post_id: int, user_ids: Sequence[str], active_since: float
     ) -> int:
         """One script call per node and chunk, sent to that node: a reader's keys
         share the reader's slot, and the script may touch every slot of its node."""
+        # Ids are below 2**53, so the score is exact as a double.
+        args: list[str | int | float] = [
+            post_id,
+            self._max_length,
+            active_since,
+            self._keys.user_channel_prefix,
+        ]
         await cluster.initialize()
         by_node: dict[str, tuple[ClusterNode, list[str]]] = {}
         unrouted: list[str] = []
@@ -304,8 +310,11 @@ class TimelineStore:
 
         async def one_by_one(readers: Sequence[str]) -> int:
             # Each reader on its own, routed by its slot by the client.
-            calls = [(self._reader_keys([reader]), args) for reader in readers]
-            return sum(await self._run(self._fan_out, calls))
+            group = [active_since, 1, post_id, 1]
+            calls = [
+                (self._reader_keys([reader]), [*self._call_head(), *group]) for reader in readers
+            ]
+            return sum(await self._run(self._fan_out_many, calls))
 
         async def call(node: ClusterNode, readers: Sequence[str]) -> int:
             async with limit:
