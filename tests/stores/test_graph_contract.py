@@ -242,9 +242,9 @@ class GraphContract:
         assert await graph.relations_page("popular", RelationList.BLOCKED, None, 3) == [(5, "z")]
         assert await graph.relations_page("popular", RelationList.MUTED, None, 3) == [(6, "y")]
 
-    async def test_bulk_loading_users_and_pairs(self, graph: FriendGraph) -> None:
+    async def test_bulk_loading_users_and_friendships(self, graph: FriendGraph) -> None:
         await graph.ensure_users(["a", "b", "c", "d"])
-        await graph.create_friendships([("a", "b"), ("c", "a"), ("d", "d")])
+        await graph.create_friendships([("a", ["b"]), ("c", ["a"]), ("d", ["d"]), ("b", [])])
         await graph.ensure_users(["a"])
         assert await graph.user_summaries(["a", "b", "c", "d"]) == [
             UserSummary("a", 2),

@@ -142,8 +142,8 @@ class CypherGraph(ABC):
     async def ensure_users(self, user_ids: Sequence[str]) -> None:
         await self._run(cypher.ENSURE_USERS, {"ids": list(user_ids)}, read_only=False, bulk=True)
 
-    async def create_friendships(self, pairs: Sequence[tuple[str, str]]) -> None:
-        params = {"pairs": [[a, b] for a, b in pairs if a != b]}
+    async def create_friendships(self, groups: Sequence[tuple[str, Sequence[str]]]) -> None:
+        params = {"groups": [[user, [f for f in friends if f != user]] for user, friends in groups]}
         await self._run(cypher.CREATE_FRIENDSHIPS, params, read_only=False, bulk=True)
 
     async def remove_friendship(self, user_id: str, friend_id: str) -> bool:

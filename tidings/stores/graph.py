@@ -130,10 +130,11 @@ class FriendGraph(Protocol):
         """Bulk loading: makes these users known, in one round trip."""
         ...
 
-    async def create_friendships(self, pairs: Sequence[tuple[str, str]]) -> None:
-        """Bulk loading: befriends each pair of existing users, in one round trip.
+    async def create_friendships(self, groups: Sequence[tuple[str, Sequence[str]]]) -> None:
+        """Bulk loading: befriends each user with each of its listed existing users, in
+        one round trip.
 
-        The pairs must not be friends yet (nor repeat): this creates, it does not merge.
+        None of them may be friends yet (nor repeat): this creates, it does not merge.
         """
         ...
 

@@ -6,25 +6,37 @@ to how many friends they already have. Most users end near the average and a
 few with very many, as in real social networks. Celebrities are added on top,
 each befriended by a uniform sample of users. Posts, if asked for, are spread
 over the last week and go straight to MongoDB: timelines are built on first read.
+
+It loads as bulk loaders do: the graph and the posts side by side (two servers),
+each with two calls in flight while the next batch is made on a thread; posts into
+an empty collection without waiting on the journal, its indexes built afterwards;
+at the end Redis's AOF rewritten, so the next start loads an image, not queries.
 """
 
+import asyncio
 import contextlib
+import itertools
 import random
+import time
 from array import array
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from pymongo.errors import BulkWriteError
 from redis.exceptions import ResponseError
 from rich.progress import Progress
 
 from tidings.app.settings import Settings
-from tidings.app.stores import open_stores, prepare_schemas
+from tidings.app.stores import Stores, open_stores, prepare_schemas
 from tidings.feed.ids import post_id_time, smallest_post_id_at
 from tidings.stores.posts import PostDocument
 
-BATCH = 10_000
+BATCH = 10_000  # friendships or posts a call
+
+_Batch = TypeVar("_Batch")
 
 
 class SeedConflict(Exception):
@@ -50,9 +62,10 @@ class SeedPlan:
     @property
     def expected_edges(self) -> int:
         per_user = max(1, self.avg_friends // 2)
-        return per_user * max(self.users - per_user - 1, 0) + self.celebrities * min(
-            self.celebrity_friends, self.users
-        )
+        first = min(self.users, per_user + 1)  # befriend each other
+        later = max(self.users - first, 0)  # befriend per_user each
+        celebrity_edges = self.celebrities * min(self.celebrity_friends, self.users)
+        return first * (first - 1) // 2 + per_user * later + celebrity_edges
 
 
 def preferential_attachment(
@@ -79,97 +92,215 @@ def preferential_attachment(
             endpoints.extend((older, newer))
 
 
-async def seed(
-    settings: Settings, plan: SeedPlan, progress: Progress | None = None
-) -> dict[str, int]:
-    rng = random.Random(plan.seed)
-    edges = 0
+@dataclass
+class SeedReport:
+    users: int = 0
+    friendships: int = 0
+    celebrities: int = 0
+    posts: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time of each phase
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "users": self.users,
+            "friendships": self.friendships,
+            "celebrities": self.celebrities,
+            "posts": self.posts,
+        }
+
+
+class _Phase:
+    def __init__(self, report: SeedReport, name: str) -> None:
+        self._report, self._name = report, name
+
+    def __enter__(self) -> None:
+        self._started = time.monotonic()
+
+    def __exit__(self, *_: object) -> None:
+        self._report.seconds[self._name] = round(time.monotonic() - self._started, 2)
+
+
+def friendship_groups(
+    plan: SeedPlan, rng: random.Random, degrees: "array[int]"
+) -> Iterator[tuple[str, list[str]]]:
+    """Each user with the older users it befriends, then each celebrity with its fans;
+    counts every user's friends in `degrees` on the way."""
+    edges = preferential_attachment(plan.users, plan.avg_friends, rng)
+    for newer, group in itertools.groupby(edges, key=lambda edge: edge[1]):
+        olders = [older for older, _ in group]
+        degrees[newer] += len(olders)
+        for older in olders:
+            degrees[older] += 1
+        yield plan.user_id(newer), [plan.user_id(older) for older in olders]
+    for index in range(plan.celebrities):
+        fans = rng.sample(range(plan.users), min(plan.celebrity_friends, plan.users))
+        for fan in fans:
+            degrees[fan] += 1
+        for start in range(0, len(fans), BATCH):
+            yield (
+                plan.celebrity_id(index),
+                [plan.user_id(fan) for fan in fans[start : start + BATCH]],
+            )
+
+
+def _take_friendships(
+    groups: Iterator[tuple[str, list[str]]],
+) -> list[tuple[str, list[str]]]:
+    batch: list[tuple[str, list[str]]] = []
+    size = 0
+    for user, friends in groups:
+        batch.append((user, friends))
+        size += len(friends)
+        if size >= BATCH:
+            break
+    return batch
+
+
+async def pipelined(
+    make: Callable[[], _Batch],
+    send: Callable[[_Batch], Coroutine[None, None, None]],
+    done: Callable[[_Batch], bool],
+) -> None:
+    """Sends batch after batch with two calls in flight (the server never waits for
+    the next one), the next batch made on a thread meanwhile, until `make` returns
+    one that is `done`."""
+    in_flight: deque[asyncio.Task[None]] = deque()
+    try:
+        while True:
+            batch = await asyncio.to_thread(make)
+            if done(batch):
+                break
+            if len(in_flight) == 2:
+                await in_flight.popleft()
+            in_flight.append(asyncio.create_task(send(batch)))
+        while in_flight:
+            await in_flight.popleft()
+    finally:
+        for task in in_flight:
+            task.cancel()
+        for task in in_flight:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def _load_graph(
+    stores: Stores,
+    settings: Settings,
+    plan: SeedPlan,
+    report: SeedReport,
+    progress: Progress | None,
+) -> None:
+    graph = stores.graph
+    everyone = [plan.user_id(i) for i in range(plan.users)]
+    everyone += [plan.celebrity_id(i) for i in range(plan.celebrities)]
+    users_task = progress.add_task("users", total=len(everyone)) if progress else None
+    with _Phase(report, "users"):
+        for start in range(0, len(everyone), BATCH):
+            await graph.ensure_users(everyone[start : start + BATCH])
+            if progress and users_task is not None:
+                progress.advance(users_task, min(BATCH, len(everyone) - start))
+    report.users = len(everyone)
+
+    edges_task = progress.add_task("friendships", total=plan.expected_edges) if progress else None
+    # Friend counts, to mark celebrities as the API would have on the way there.
+    degrees = array("i", bytes(4 * plan.users))
+    groups = friendship_groups(plan, random.Random(plan.seed), degrees)
+
+    async def send(batch: list[tuple[str, list[str]]]) -> None:
+        await graph.create_friendships(batch)
+        size = sum(len(friends) for _, friends in batch)
+        report.friendships += size
+        if progress and edges_task is not None:
+            progress.advance(edges_task, size)
+
+    with _Phase(report, "friendships"):
+        await pipelined(lambda: _take_friendships(groups), send, lambda batch: not batch)
+    threshold = settings.celebrity_threshold
+    celebrities = [plan.user_id(i) for i, degree in enumerate(degrees) if degree >= threshold]
+    if min(plan.celebrity_friends, plan.users) >= threshold:
+        celebrities += [plan.celebrity_id(i) for i in range(plan.celebrities)]
+    with _Phase(report, "celebrities"):
+        for start in range(0, len(celebrities), BATCH):
+            await graph.mark_celebrities(celebrities[start : start + BATCH])
+    report.celebrities = len(celebrities)
+
+
+async def _load_posts(
+    stores: Stores,
+    settings: Settings,
+    plan: SeedPlan,
+    report: SeedReport,
+    progress: Progress | None,
+) -> None:
+    if not plan.posts:
+        return
+    posts_task = progress.add_task("posts", total=plan.posts) if progress else None
+    rng = random.Random(plan.seed + 1)
+    week_ago = datetime.now(UTC) - timedelta(days=7)
+    low = smallest_post_id_at(week_ago)
+    high = smallest_post_id_at(datetime.now(UTC))
+    made = 0
+
+    def make() -> list[PostDocument]:
+        nonlocal made
+        size = min(BATCH, plan.posts - made)
+        made += size
+        documents = []
+        for _ in range(size):
+            post_id = rng.randrange(low, high)
+            author = plan.user_id(rng.randrange(plan.users)) if plan.users else plan.celebrity_id(0)
+            documents.append(
+                PostDocument(post_id, author, f"seeded post {post_id}", post_id_time(post_id))
+            )
+        return documents
+
+    async def send(documents: list[PostDocument]) -> None:
+        # A rare duplicate id costs that one post; the rest of the batch is kept.
+        with contextlib.suppress(BulkWriteError):
+            await stores.posts.insert_many(documents)
+        report.posts += len(documents)
+        if progress and posts_task is not None:
+            progress.advance(posts_task, len(documents))
+
+    empty = await stores.posts.is_empty()
+    if empty:
+        await stores.posts.drop_indexes_for_bulk_load()
+    with _Phase(report, "posts"):
+        await pipelined(make, send, lambda batch: not batch)
+    if empty:
+        with _Phase(report, "post indexes"):
+            await stores.posts.ensure_indexes(settings.retention_days)
+
+
+async def _rewrite_append_only_file(stores: Stores) -> None:
+    """The graph went in as queries; rewritten, the AOF holds it as an RDB image that
+    the next start loads in seconds instead of replaying every query."""
+    redis = stores.redis
+    with contextlib.suppress(ResponseError):  # one is under way already
+        await redis.bgrewriteaof()
+    while True:
+        persistence = await redis.info("persistence")
+        if not (
+            persistence.get("aof_rewrite_in_progress") or persistence.get("aof_rewrite_scheduled")
+        ):
+            return
+        await asyncio.sleep(0.25)
+
+
+async def seed(settings: Settings, plan: SeedPlan, progress: Progress | None = None) -> SeedReport:
+    report = SeedReport()
     # Bulk work: every call may take as long as a bulk load (forking a large Redis
     # for the final rewrite alone can take seconds).
     bulk = settings.model_copy(update={"store_timeout_seconds": settings.bulk_timeout_seconds})
     async with open_stores(bulk) as stores:
         await prepare_schemas(stores, settings)
-        graph = stores.graph
-        if await graph.user_summaries([plan.user_id(0)]) != [None]:
+        if await stores.graph.user_summaries([plan.user_id(0)]) != [None]:
             raise SeedConflict(f"users with prefix {plan.prefix!r} exist already; pick another")
-        users_task = (
-            progress.add_task("users", total=plan.users + plan.celebrities) if progress else None
-        )
-        batch: list[str] = []
-        everyone = [plan.user_id(i) for i in range(plan.users)]
-        everyone += [plan.celebrity_id(i) for i in range(plan.celebrities)]
-        for start in range(0, len(everyone), BATCH):
-            batch = everyone[start : start + BATCH]
-            await graph.ensure_users(batch)
-            if progress and users_task is not None:
-                progress.advance(users_task, len(batch))
-
-        edges_task = (
-            progress.add_task("friendships", total=plan.expected_edges) if progress else None
-        )
-        pairs: list[tuple[str, str]] = []
-
-        async def flush() -> None:
-            nonlocal edges
-            if pairs:
-                await graph.create_friendships(pairs)
-                edges += len(pairs)
-                if progress and edges_task is not None:
-                    progress.advance(edges_task, len(pairs))
-                pairs.clear()
-
-        # Friend counts, to mark celebrities as the API would have on the way there.
-        degrees = array("i", bytes(4 * plan.users))
-        for older, newer in preferential_attachment(plan.users, plan.avg_friends, rng):
-            pairs.append((plan.user_id(older), plan.user_id(newer)))
-            degrees[older] += 1
-            degrees[newer] += 1
-            if len(pairs) >= BATCH:
-                await flush()
-        for index in range(plan.celebrities):
-            fans = rng.sample(range(plan.users), min(plan.celebrity_friends, plan.users))
-            for fan in fans:
-                pairs.append((plan.celebrity_id(index), plan.user_id(fan)))
-                degrees[fan] += 1
-                if len(pairs) >= BATCH:
-                    await flush()
-        await flush()
-        threshold = settings.celebrity_threshold
-        celebrities = [plan.user_id(i) for i, degree in enumerate(degrees) if degree >= threshold]
-        if min(plan.celebrity_friends, plan.users) >= threshold:
-            celebrities += [plan.celebrity_id(i) for i in range(plan.celebrities)]
-        for start in range(0, len(celebrities), BATCH):
-            await graph.mark_celebrities(celebrities[start : start + BATCH])
-
-        posts_task = progress.add_task("posts", total=plan.posts) if progress else None
-        week_ago = datetime.now(UTC) - timedelta(days=7)
-        low = smallest_post_id_at(week_ago)
-        high = smallest_post_id_at(datetime.now(UTC))
-        written = 0
-        while written < plan.posts:
-            size = min(BATCH, plan.posts - written)
-            documents = []
-            for _ in range(size):
-                post_id = rng.randrange(low, high)
-                author = (
-                    plan.user_id(rng.randrange(plan.users)) if plan.users else plan.celebrity_id(0)
-                )
-                documents.append(
-                    PostDocument(post_id, author, f"seeded post {post_id}", post_id_time(post_id))
-                )
-            # A rare duplicate id costs that one post; the rest of the batch is kept.
-            with contextlib.suppress(BulkWriteError):
-                await stores.posts.insert_many(documents)
-            written += size
-            if progress and posts_task is not None:
-                progress.advance(posts_task, size)
-        # The graph went in as queries; rewritten, the AOF holds it as an RDB image
-        # that the next start loads in seconds instead of replaying every query.
-        with contextlib.suppress(ResponseError):
-            await stores.redis.bgrewriteaof()
-    return {
-        "users": plan.users + plan.celebrities,
-        "friendships": edges,
-        "celebrities": len(celebrities),
-        "posts": plan.posts,
-    }
+        # Two servers, loaded side by side.
+        async with asyncio.TaskGroup() as both:
+            both.create_task(_load_graph(stores, settings, plan, report, progress))
+            both.create_task(_load_posts(stores, settings, plan, report, progress))
+        with _Phase(report, "aof rewrite"):
+            async with asyncio.timeout(settings.bulk_timeout_seconds):
+                await _rewrite_append_only_file(stores)
+    return report
