@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
     if tooling is not None:
-        found = tooling.settings_for(args.command, settings)
+        found = tooling.settings_for(args, settings)
         if isinstance(found, str):
             print(found, file=sys.stderr)
             return 2

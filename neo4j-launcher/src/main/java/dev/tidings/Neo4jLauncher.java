@@ -36,6 +36,9 @@ public final class Neo4jLauncher {
     }
     Path home = Path.of(args[0]).toAbsolutePath();
     int port = Integer.parseInt(args[1]);
+    // A test or dev database: small and quick to start, unless told to hold more.
+    long pagecacheMegabytes =
+        Long.parseLong(System.getenv().getOrDefault("NEO4J_PAGECACHE_MB", "256"));
 
     DatabaseManagementService service =
         new DatabaseManagementServiceBuilder(home)
@@ -44,8 +47,7 @@ public final class Neo4jLauncher {
             .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
             .setConfig(HttpConnector.enabled, false)
             .setConfig(GraphDatabaseSettings.auth_enabled, true)
-            // A test or dev database: small and quick to start, not tuned for size.
-            .setConfig(GraphDatabaseSettings.pagecache_memory, 256L * 1024 * 1024)
+            .setConfig(GraphDatabaseSettings.pagecache_memory, pagecacheMegabytes * 1024 * 1024)
             .build();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
