@@ -6,7 +6,8 @@ same machine, so noise between runs cancels out:
 - read: first and deep timeline pages through the API at a concurrency, against
   (a) Strawberry serving 20 static posts through the same ASGI stack;
 - fan-out: deliveries per second per worker process, with 1 and 2 workers, against
-  (b) raw pipelined ZADD into the same Redis;
+  (b) raw pipelined ZADD into the same Redis; the highest post rate one worker
+  keeps up with (its backlog flat) and the post-to-timeline lag at that rate;
 - strategies: pure push, pure pull and the hybrid read on the same data (c);
 - write: createPost rate and post-to-timeline lag at a fixed write rate;
 - memory: Redis bytes per timeline entry at the cap;
@@ -81,6 +82,9 @@ async def run_bench(
             report["fanout"]["ratio_to_server"] = ratio(
                 report["fanout"]["1_worker"]["per_worker_per_s"],
                 report["fanout"]["ceiling_server_zadd"]["zadd_per_s"],
+            )
+            report["fanout"]["sustained"] = await bench.sustained(
+                own, report["fanout"]["1_worker"]["per_worker_per_s"]
             )
             report["fanout"]["cluster"] = await bench.cluster_fanout(own)
             if bench.size.fanout_on_neo4j:

@@ -605,6 +605,97 @@ class Bench:
             await own.queue.ensure_group()
         return results
 
+    async def sustained(self, own: Parts, per_worker_per_s: float) -> dict[str, Any]:
+        """The highest post rate one worker keeps up with, and the lag at it.
+
+        Open loop, posts enqueued as createPost enqueues them, by authors with
+        `fanout_friends` active friends each. Rates from 90% of the drained
+        throughput down, in short probes, until one leaves the stream's backlog
+        no higher than it found it; that rate is then held for `sustain_seconds`,
+        the backlog read every second and every post timed from its enqueueing to
+        its arrival in a friend's timeline.
+        """
+        size = self.size
+        friends = size.fanout_friends
+        authors = [f"fan-author{i}" for i in range(10)]
+        watched = own.keys.timeline("fan-friend0")  # every author's friend
+        drained_posts_per_s = per_worker_per_s / (friends + 1)
+        process = self.worker(own.settings, 0)
+        post_base = 1 << 42
+        try:
+            await self.wait_for_consumers(own, 1)
+            rate = 0.0
+            for fraction in (0.9, 0.75, 0.6, 0.45, 0.3, 0.15):
+                rate = drained_posts_per_s * fraction
+                probe = await self.post_at(
+                    own, authors, watched, rate, size.probe_seconds, post_base
+                )
+                post_base += probe["posts"]
+                await self.drained(own)
+                if probe["backlog_flat"]:
+                    break
+            held = await self.post_at(own, authors, watched, rate, size.sustain_seconds, post_base)
+            await self.drained(own)
+        finally:
+            process.stop()
+        await own.stores.redis.delete(own.queue.stream)
+        await own.queue.ensure_group()
+        return {
+            "drained_posts_per_s": round(drained_posts_per_s, 1),
+            "friends_per_author": friends,
+            "posts_per_s": round(rate, 1),
+            "deliveries_per_s": round(rate * (friends + 1)),
+            **held,
+        }
+
+    async def post_at(
+        self,
+        own: Parts,
+        authors: list[str],
+        watched: str,
+        rate: float,
+        seconds: float,
+        first: int,
+    ) -> dict[str, Any]:
+        redis = own.stores.redis
+        backlog = [await redis.xlen(own.queue.stream)]
+        enqueued: dict[int, float] = {}  # post id -> when it went into the stream
+        lag_ms: list[float] = []
+        tick = 0.01
+        started = time.perf_counter()
+        sent = 0
+        next_sample = started + 1
+        while (now := time.perf_counter()) < started + seconds:
+            due = int((now - started) * rate) + 1 - sent
+            if due > 0:
+                await self.enqueue_posts(own, authors, first + sent, due)
+                enqueued.update(dict.fromkeys(range(first + sent, first + sent + due), now))
+                sent += due
+            ids = list(enqueued)
+            if ids:
+                scores = await redis.zmscore(watched, [str(post_id) for post_id in ids])
+                seen = time.perf_counter()
+                for post_id, score in zip(ids, scores, strict=True):
+                    if score is not None:
+                        lag_ms.append((seen - enqueued.pop(post_id)) * 1000)
+            if now >= next_sample:
+                backlog.append(await redis.xlen(own.queue.stream))
+                next_sample += 1
+            await asyncio.sleep(max(0.0, tick - (time.perf_counter() - now)))
+        backlog.append(await redis.xlen(own.queue.stream))
+        # Flat: no higher at the end than a batch or two above where it started.
+        allowance = 2 * own.settings.fanout_batch
+        return {
+            "seconds": seconds,
+            "posts": sent,
+            "backlog_start": backlog[0],
+            "backlog_end": backlog[-1],
+            "backlog_max": max(backlog),
+            "backlog_flat": backlog[-1] <= backlog[0] + allowance,
+            "lag_to_timeline": latency_summary(lag_ms) if lag_ms else {},
+            "lagged_posts_seen": len(lag_ms),
+        }
+
     async def fanout_on_neo4j(self, falkordb_per_worker: float) -> dict[str, Any]:
         """The same fan-out, one worker, with the friend graph in a Neo4j the bench
         starts (Redis and MongoDB as before): what the production graph costs."""

@@ -16,6 +16,8 @@ class BenchSize:
     write_seconds: float = 8.0
     fanout_posts: int = 300
     fanout_friends: int = 200
+    probe_seconds: float = 8.0  # each rate tried for the sustained rate
+    sustain_seconds: float = 60.0  # the sustained rate held
     fanout_on_neo4j: bool = True  # where Java and the launcher are: a Neo4j started for it
     memory_timelines: int = 50
     timeline_cap: int = 800
@@ -43,6 +45,8 @@ TINY = BenchSize(
     write_seconds=0.5,
     fanout_posts=5,
     fanout_friends=5,
+    probe_seconds=0.5,
+    sustain_seconds=1.0,
     fanout_on_neo4j=False,
     memory_timelines=2,
     timeline_cap=50,
