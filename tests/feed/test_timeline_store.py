@@ -5,7 +5,7 @@ import pytest
 from tidings.app.settings import Settings
 from tidings.app.stores import Stores
 from tidings.feed.keys import Keys
-from tidings.feed.timeline import TimelineStore
+from tidings.feed.timeline import Delivery, TimelineStore
 
 DAY = 86_400.0
 
@@ -163,6 +163,15 @@ async def test_one_script_call_serves_many_readers_per_node(
     assert made <= (3 * 2 if settings.redis_cluster else 2)  # 3 primaries, 1 or 2 chunks each
     for reader in readers:
         assert await ids(timelines, reader) == [7]
+    # A batch: three posts for everyone, a fourth for a few, in as few calls.
+    before = await calls()
+    batch = [Delivery(reader, 0, [8, 9, 10]) for reader in readers[10:]]
+    batch += [Delivery(reader, 0, [8, 9, 10, 11]) for reader in readers[:10]]
+    assert await timelines.fan_out_many(batch) == 290 * 3 + 10 * 4
+    made = await calls() - before
+    assert made <= (3 * 2 if settings.redis_cluster else 2)
+    assert await ids(timelines, readers[0]) == [11, 10, 9, 8, 7]
+    assert await ids(timelines, readers[-1]) == [10, 9, 8, 7]
 
 
 async def test_a_timeline_knows_whether_it_holds_everything(

@@ -92,10 +92,8 @@ class Fanout:
     async def deliver_many(self, jobs: Sequence[FanoutJob]) -> int:
         """New posts, many at once: the same effect as `deliver` for each, with one
         graph query for all their authors and one pipeline of script calls to Redis
-        for all their readers. An author with more friends than a chunk, or any post
-        on a Redis Cluster, goes the way `deliver` goes."""
-        if self._timelines.clustered:
-            return sum([await self.deliver(job) for job in jobs])
+        for all their readers (per node on a Redis Cluster). An author with more
+        friends than a chunk goes the way `deliver` goes."""
         authors = list(dict.fromkeys(job.author_id for job in jobs))
         unknown = [author for author in authors if author not in self._known_authors]
         if unknown:

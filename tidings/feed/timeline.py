@@ -52,66 +52,33 @@ local function keep_newest(timeline, cap)
 end
 """
 
-# One post, on a Redis Cluster node (below). For each reader, (timeline,
-# last-read, live mark) keys. ARGV: post id, cap, active-since (unix seconds,
-# 0 = any), the prefix of readers' live channels.
-# Announces the post only to readers with a live subscription somewhere, so the
-# others cost no publish. Returns how many timelines received the post.
-_FAN_OUT_BODY = """
-local post, cap, since, prefix = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-local delivered = 0
-for i = 1, #readers, 3 do
-  local timeline = readers[i]
-  if takes_posts(timeline, readers[i + 1], since) then
-    redis.call('ZADD', timeline, post, post)
-    keep_newest(timeline, cap)
-    if redis.call('EXISTS', readers[i + 2]) == 1 then
-      redis.call('PUBLISH', prefix .. string.match(timeline, '{.*}$'), post)
-    end
-    delivered = delivered + 1
-  end
-end
-return delivered
-"""
-# On a Redis Cluster: the readers' keys after the four arguments, in many slots of
-# the one node the call is sent to, which the flag allows; KEYS names one of them
-# so the call is routed there. One call then serves a node's share of a chunk.
-_FAN_OUT_ON_NODE = (
-    "#!lua flags=allow-cross-slot-keys\n"
-    + _KEEP_NEWEST
-    + "local readers = {unpack(ARGV, 5)}\n"
-    + _FAN_OUT_BODY
-)
-
 # Many posts to many readers in one call, readers grouped by the posts they get.
-# KEYS: (timeline, last-read, live mark) per reader, group after group. ARGV: cap,
+# keys: (timeline, last-read, live mark) per reader, group after group. args: cap,
 # the prefix of readers' live channels, then per group: its active-since (0 = any),
 # how many posts, those post ids (ascending), how many readers. Returns how many
 # (reader, post) deliveries were made.
-_FAN_OUT_MANY = (
-    _KEEP_NEWEST
-    + """
-local cap, prefix = tonumber(ARGV[1]), ARGV[2]
+_FAN_OUT_MANY_BODY = """
+local cap, prefix = tonumber(args[1]), args[2]
 local at, key, delivered = 3, 1, 0
-while at <= #ARGV do
-  local since, count = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
+while at <= #args do
+  local since, count = tonumber(args[at]), tonumber(args[at + 1])
   local first, last = at + 2, at + 1 + count
-  local readers = tonumber(ARGV[last + 1])
+  local readers = tonumber(args[last + 1])
   at = last + 2
   -- One ZADD per reader for all of the group's posts: (score, member) pairs.
   local members = {}
   for j = first, last do
-    members[#members + 1] = ARGV[j]
-    members[#members + 1] = ARGV[j]
+    members[#members + 1] = args[j]
+    members[#members + 1] = args[j]
   end
   for _ = 1, readers do
-    local timeline = KEYS[key]
-    if takes_posts(timeline, KEYS[key + 1], since) then
-      local live = redis.call('EXISTS', KEYS[key + 2]) == 1
+    local timeline = keys[key]
+    if takes_posts(timeline, keys[key + 1], since) then
+      local live = redis.call('EXISTS', keys[key + 2]) == 1
       redis.call('ZADD', timeline, unpack(members))
       if live then
         local channel = prefix .. string.match(timeline, '{.*}$')
-        for j = first, last do redis.call('PUBLISH', channel, ARGV[j]) end
+        for j = first, last do redis.call('PUBLISH', channel, args[j]) end
       end
       keep_newest(timeline, cap)
       delivered = delivered + count
@@ -121,6 +88,19 @@ while at <= #ARGV do
 end
 return delivered
 """
+# On one server: the readers' keys are the call's KEYS.
+_FAN_OUT_MANY = _KEEP_NEWEST + "local keys, args = KEYS, ARGV\n" + _FAN_OUT_MANY_BODY
+# On a Redis Cluster node: the readers' keys, in many slots of the one node the call
+# is sent to (which the flag allows), follow the arguments (their count first); KEYS
+# names one of them so the call is routed there. One call serves a node's share.
+_FAN_OUT_MANY_ON_NODE = (
+    "#!lua flags=allow-cross-slot-keys\n"
+    + _KEEP_NEWEST
+    + """
+local head = tonumber(ARGV[1])
+local args, keys = {unpack(ARGV, 2, head + 1)}, {unpack(ARGV, head + 2)}
+"""
+    + _FAN_OUT_MANY_BODY
 )
 
 # KEYS: timeline. ARGV: cap, '1' if the posts are history (older posts of an
@@ -204,7 +184,7 @@ class TimelineStore:
         self._max_length = max_length
         # Timelines of users who stop reading expire with their activity.
         self._keep_seconds = keep_seconds
-        self._fan_out_on_node = redis.register_script(_FAN_OUT_ON_NODE)
+        self._fan_out_many_on_node = redis.register_script(_FAN_OUT_MANY_ON_NODE)
         self._fan_out_many = redis.register_script(_FAN_OUT_MANY)
         self._add = redis.register_script(_ADD)
         self._build = redis.register_script(_BUILD)
@@ -215,27 +195,27 @@ class TimelineStore:
 
         Returns how many received it. Safe to repeat: a member added twice is one entry.
         """
-        if not user_ids:
-            return 0
-        if self._cluster is not None:
-            return await self._fan_out_by_node(self._cluster, post_id, user_ids, active_since)
-        # fan_out_many's script, one group a call: the readers share the post's id.
-        calls = [
-            (self._reader_keys(chunk), [*self._call_head(), active_since, 1, post_id, len(chunk)])
-            for chunk in self._chunks(user_ids)
-        ]
-        return sum(await self._run(self._fan_out_many, calls))
-
-    @property
-    def clustered(self) -> bool:
-        return self._cluster is not None
+        return await self.fan_out_many(
+            [Delivery(user_id, active_since, [post_id]) for user_id in user_ids]
+        )
 
     async def fan_out_many(self, deliveries: Sequence[Delivery]) -> int:
-        """Many posts to many readers (one server only). Readers owed the same posts
-        share one list of them in a call, so a post's id is sent once per call, not
-        once per reader. A call carries at most `readers_per_call` readers and
-        `entries_per_call` (reader, post) pairs, all calls go in one pipeline.
-        Returns the (reader, post) deliveries made."""
+        """Many posts to many readers. Readers owed the same posts share one list of
+        them in a call, so a post's id is sent once per call, not once per reader. A
+        call carries at most `readers_per_call` readers and `entries_per_call`
+        (reader, post) pairs; on one server all calls go in one pipeline, on a Redis
+        Cluster each node gets its own readers' calls. Returns the (reader, post)
+        deliveries made. Safe to repeat."""
+        if not deliveries:
+            return 0
+        if self._cluster is not None:
+            return await self._fan_out_by_node(self._cluster, deliveries)
+        return sum(await self._run(self._fan_out_many, self._many_calls(deliveries)))
+
+    def _many_calls(
+        self, deliveries: Sequence[Delivery]
+    ) -> list[tuple[list[str], list[str | int | float]]]:
+        """(keys, args) of the fan_out_many calls that make these deliveries."""
         groups: dict[tuple[float, tuple[int, ...]], list[str]] = {}
         for delivery in deliveries:
             owed = (delivery.active_since, tuple(sorted(delivery.post_ids)))
@@ -264,15 +244,11 @@ class TimelineStore:
                 start += len(taken)
         if keys:
             calls.append((keys, [*self._call_head(), *args]))
-        return sum(await self._run(self._fan_out_many, calls))
+        return calls
 
     def _call_head(self) -> list[str | int | float]:
         """The arguments of a fan_out_many call before its groups."""
         return [self._max_length, self._keys.user_channel_prefix]
-
-    def _chunks(self, user_ids: Sequence[str]) -> list[Sequence[str]]:
-        step = self._readers_per_call
-        return [user_ids[start : start + step] for start in range(0, len(user_ids), step)]
 
     def _reader_keys(self, user_ids: Sequence[str]) -> list[str]:
         return [
@@ -285,50 +261,38 @@ class TimelineStore:
             )
         ]
 
-    async def _fan_out_by_node(
-        self, cluster: RedisCluster, post_id: int, user_ids: Sequence[str], active_since: float
-    ) -> int:
-        """One script call per node and chunk, sent to that node: a reader's keys
-        share the reader's slot, and the script may touch every slot of its node."""
-        # Ids are below 2**53, so the score is exact as a double.
-        args: list[str | int | float] = [
-            post_id,
-            self._max_length,
-            active_since,
-            self._keys.user_channel_prefix,
-        ]
+    async def _fan_out_by_node(self, cluster: RedisCluster, deliveries: Sequence[Delivery]) -> int:
+        """The calls of each node's readers, sent to that node: a reader's keys share
+        the reader's slot, and the script may touch every slot of its node."""
         await cluster.initialize()
-        by_node: dict[str, tuple[ClusterNode, list[str]]] = {}
-        unrouted: list[str] = []
-        for user_id in user_ids:
-            node = cluster.get_node_from_key(self._keys.timeline(user_id))
+        by_node: dict[str, tuple[ClusterNode, list[Delivery]]] = {}
+        unrouted: list[Delivery] = []
+        for delivery in deliveries:
+            node = cluster.get_node_from_key(self._keys.timeline(delivery.reader))
             if node is None:
-                unrouted.append(user_id)
+                unrouted.append(delivery)
             else:
-                by_node.setdefault(node.name, (node, []))[1].append(user_id)
+                by_node.setdefault(node.name, (node, []))[1].append(delivery)
         limit = asyncio.Semaphore(8)
 
-        async def one_by_one(readers: Sequence[str]) -> int:
+        async def one_by_one(readers: Sequence[Delivery]) -> int:
             # Each reader on its own, routed by its slot by the client.
-            group = [active_since, 1, post_id, 1]
-            calls = [
-                (self._reader_keys([reader]), [*self._call_head(), *group]) for reader in readers
-            ]
+            calls = [call for delivery in readers for call in self._many_calls([delivery])]
             return sum(await self._run(self._fan_out_many, calls))
 
-        async def call(node: ClusterNode, readers: Sequence[str]) -> int:
+        async def on_node(node: ClusterNode, readers: Sequence[Delivery]) -> int:
             async with limit:
-                try:
-                    return await self._eval_on(cluster, node, self._reader_keys(readers), args)
-                except ResponseError:
-                    # Slots moving between nodes (a reshard, a failover).
-                    return await one_by_one(readers)
+                delivered = 0
+                for keys, args in self._many_calls(readers):
+                    try:
+                        delivered += await self._eval_on(cluster, node, keys, args)
+                    except ResponseError:
+                        # Slots moving between nodes (a reshard, a failover): all
+                        # again, one by one (a delivery made twice is one entry).
+                        return await one_by_one(readers)
+                return delivered
 
-        calls = [
-            call(node, chunk)
-            for node, readers in by_node.values()
-            for chunk in self._chunks(readers)
-        ]
+        calls = [on_node(node, readers) for node, readers in by_node.values()]
         return sum(await asyncio.gather(*calls, one_by_one(unrouted)))
 
     async def _eval_on(
@@ -338,8 +302,8 @@ class TimelineStore:
         keys: list[str],
         args: list[str | int | float],
     ) -> int:
-        script = self._fan_out_on_node
-        command = ("EVALSHA", script.sha, 1, keys[0], *args, *keys)
+        script = self._fan_out_many_on_node
+        command = ("EVALSHA", script.sha, 1, keys[0], len(args), *args, *keys)
         try:
             result = await cluster.execute_command(*command, target_nodes=node)
         except NoScriptError:
