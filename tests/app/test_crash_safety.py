@@ -28,6 +28,24 @@ async def worker_in_process(settings: Settings, **changes: object) -> AsyncItera
         await asyncio.wait_for(task, 15)
 
 
+async def killed_while_walking(
+    pipeline: Pipeline, readers: list[str], post_id: int, log: Path, *, chunk: int
+) -> None:
+    """A worker process that walks friends `chunk` at a time, killed once 20 of these
+    readers hold the post (a 1,500-friend walk is then far from done)."""
+    settings, stores, keys = pipeline[:3]
+    doomed = await worker_process(settings, log, fanout_chunk=str(chunk))
+    try:
+
+        async def walking() -> bool:
+            return await holding(stores, keys, readers, post_id) >= 20
+
+        await eventually(walking, within=20, interval=0.005)
+    finally:
+        doomed.kill()
+        await doomed.wait()
+
+
 async def test_a_post_survives_the_api_dying_between_insert_and_enqueue(pipeline: Pipeline) -> None:
     settings, stores, keys, timelines, queue = pipeline[:5]
     [reader] = await active_readers(stores, timelines, "author", 1)
@@ -61,18 +79,9 @@ async def test_a_worker_killed_mid_fanout_is_finished_by_another(
 ) -> None:
     settings, stores, keys, timelines, queue, posting = pipeline
     readers = await active_readers(stores, timelines, "author", 1_500)
-    doomed = await worker_process(settings, tmp_path / "w.log", fanout_chunk="1")
-    try:
-        await queue.ensure_group()
-        post = await posting.create("author", "to many friends", None)
-
-        async def started() -> bool:
-            return await holding(stores, keys, readers, post.id) >= 20
-
-        await eventually(started, within=20, interval=0.005)
-    finally:
-        doomed.kill()
-        await doomed.wait()
+    await queue.ensure_group()
+    post = await posting.create("author", "to many friends", None)
+    await killed_while_walking(pipeline, readers, post.id, tmp_path / "w.log", chunk=1)
     assert await holding(stores, keys, readers, post.id) < len(readers)
     assert await queue.pending_count() == 1
 
@@ -85,6 +94,51 @@ async def test_a_worker_killed_mid_fanout_is_finished_by_another(
         await eventually(lambda: queue_drained(queue))
     for reader in readers[:50]:
         assert (await timelines.read(reader, None, 10)).post_ids == [post.id]
+
+
+async def test_a_worker_killed_mid_batch_is_finished_by_another_and_mutes_and_blocks_hold(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    """A batch of small authors' posts (one pipeline) and a big author's (walked in
+    pages of 10 friends, after the pipeline): the worker dies in the walk, with
+    nothing of the batch acknowledged; another finishes it all, and a reader who
+    muted an author, or was blocked by one, never gets that author's posts."""
+    settings, stores, keys, timelines, queue, posting = pipeline
+    authors = [f"batcher{i}" for i in range(6)]
+    friends = [f"batch-r{i}" for i in range(8)]
+    for author in authors:
+        await stores.graph.befriend_many(author, friends)
+    walked = await active_readers(stores, timelines, "walker", 1_500)
+    now = time.time()
+    for user in [*friends, *authors]:
+        await timelines.build(user, [], now)
+    muter, blocked = friends[0], friends[1]
+    await stores.graph.mute(muter, authors[0], now_ms=1)
+    await stores.graph.block(authors[1], blocked, now_ms=1)
+    await queue.ensure_group()
+    # Written before any worker runs, so the first one reads them as one batch.
+    posts = [await posting.create(author, f"batched by {author}", None) for author in authors]
+    posts += [await posting.create(authors[2], "another", None)]
+    big = await posting.create("walker", "to many friends", None)
+    await killed_while_walking(pipeline, walked, big.id, tmp_path / "w.log", chunk=10)
+    assert await holding(stores, keys, walked, big.id) < len(walked)
+    assert await queue.pending_count() == len(posts) + 1  # none acknowledged
+
+    async with worker_in_process(settings, fanout_claim_idle_ms=300):
+
+        async def finished() -> bool:
+            return await holding(stores, keys, walked, big.id) == len(walked)
+
+        await eventually(finished, within=30)
+        await eventually(lambda: queue_drained(queue))
+    for post in posts:
+        expected = len(friends) - (post.author_id in (authors[0], authors[1]))
+        assert await holding(stores, keys, friends, post.id) == expected
+    by_author = {post.id: post.author_id for post in posts}
+    held_by_muter = set((await timelines.read(muter, None, 100)).post_ids)
+    assert held_by_muter == {post_id for post_id, a in by_author.items() if a != authors[0]}
+    held_by_blocked = set((await timelines.read(blocked, None, 100)).post_ids)
+    assert held_by_blocked == {post_id for post_id, a in by_author.items() if a != authors[1]}
 
 
 async def test_a_message_that_keeps_failing_is_dead_lettered_then_replayed(
