@@ -100,7 +100,13 @@ async def test_the_tiny_bench_produces_a_complete_report(
         read["ranked_session_start"]["p99_ms"],
         *([read["first_page_media"]["ratio_to_a"]] if settings.s3_bucket else []),
         fanout["ratio_to_server"],
+        fanout["sustained"]["lag_to_timeline"]["p99_ms"],
     ]
+    sustained = fanout["sustained"]
+    # Every post of the held rate reached the watched friend's timeline.
+    assert sustained["lagged_posts_seen"] == sustained["posts"] > 0
+    assert 0 < sustained["posts_per_s"] <= 0.9 * sustained["drained_posts_per_s"]
+    assert sustained["backlog_max"] >= sustained["backlog_end"]
     assert "neo4j" not in fanout  # the tiny size starts no Neo4j
     assert read["ranked_session_start"]["sessions"] > 0
     assert all(math.isfinite(value) for value in values)

@@ -16,7 +16,7 @@ class BenchSize:
     write_seconds: float = 8.0
     fanout_posts: int = 300
     fanout_friends: int = 200
-    probe_seconds: float = 8.0  # each rate tried for the sustained rate
+    probe_seconds: float = 12.0  # each rate tried for the sustained rate
     sustain_seconds: float = 60.0  # the sustained rate held
     fanout_on_neo4j: bool = True  # where Java and the launcher are: a Neo4j started for it
     memory_timelines: int = 50
