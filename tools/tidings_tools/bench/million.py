@@ -108,6 +108,15 @@ class DevStack:
         return with_running_stack(Settings(data_dir=self.data_dir, port=self.port))
 
 
+def _disk_megabytes(path: Path) -> float:
+    total = 0
+    for file in path.rglob("*"):
+        with contextlib.suppress(OSError):
+            if file.is_file():
+                total += file.stat().st_size
+    return round(total / 2**20, 1)
+
+
 def _resident_megabytes(marker: str) -> float | None:
     """The resident memory of the process whose command line names `marker`."""
     for entry in Path("/proc").iterdir():
@@ -127,6 +136,7 @@ async def _memory(settings: Settings, data_dir: Path, graph: str) -> dict[str, A
         redis: dict[str, Any] = {
             "used_mb": round(info["used_memory"] / 2**20, 1),
             "rss_mb": round(info["used_memory_rss"] / 2**20, 1),
+            "disk_mb": _disk_megabytes(data_dir / "redis"),
         }
         stats = await stores.mongo[settings.namespace].command("dbStats")
     mongo: dict[str, Any] = {
@@ -135,12 +145,16 @@ async def _memory(settings: Settings, data_dir: Path, graph: str) -> dict[str, A
         if name in stats
     }
     mongo["rss_mb"] = _resident_megabytes(str(data_dir / "mongo"))
+    mongo["disk_mb"] = _disk_megabytes(data_dir / "mongo")
     memory: dict[str, Any] = {
         "redis" if graph == "neo4j" else "redis_with_falkordb": redis,
         "mongodb": mongo,
     }
     if graph == "neo4j":
-        memory["neo4j"] = {"rss_mb": _resident_megabytes(str(data_dir / "neo4j"))}
+        memory["neo4j"] = {
+            "rss_mb": _resident_megabytes(str(data_dir / "neo4j")),
+            "disk_mb": _disk_megabytes(data_dir / "neo4j"),
+        }
     return memory
 
 
