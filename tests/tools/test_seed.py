@@ -53,7 +53,7 @@ async def test_pipelined_keeps_two_calls_in_flight_in_order() -> None:
         sent.extend(batch)
         in_flight -= 1
 
-    await pipelined(lambda: next(batches), send, lambda batch: not batch)
+    await pipelined(lambda: next(batches), send)
     assert sent == [1, 2, 3, 4]
     assert most == 2
 
@@ -72,7 +72,7 @@ async def test_pipelined_stops_at_a_failed_call() -> None:
         await asyncio.sleep(0.01)
 
     with pytest.raises(ConnectionError):
-        await pipelined(make, send, lambda batch: False)
+        await pipelined(make, send)
     assert made <= 4
 
 

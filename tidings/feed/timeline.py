@@ -220,6 +220,7 @@ class TimelineStore:
         for delivery in deliveries:
             owed = (delivery.active_since, tuple(sorted(delivery.post_ids)))
             groups.setdefault(owed, []).append(delivery.reader)
+        head: list[str | int | float] = [self._max_length, self._keys.user_channel_prefix]
         calls: list[tuple[list[str], list[str | int | float]]] = []
         keys: list[str] = []
         args: list[str | int | float] = []
@@ -234,7 +235,7 @@ class TimelineStore:
                     (self._entries_per_call - entries) // len(post_ids),
                 )
                 if fits <= 0:
-                    calls.append((keys, [*self._call_head(), *args]))
+                    calls.append((keys, [*head, *args]))
                     keys, args, entries = [], [], 0
                     fits = min(self._readers_per_call, room)
                 taken = readers[start : start + fits]
@@ -243,12 +244,8 @@ class TimelineStore:
                 entries += len(taken) * len(post_ids)
                 start += len(taken)
         if keys:
-            calls.append((keys, [*self._call_head(), *args]))
+            calls.append((keys, [*head, *args]))
         return calls
-
-    def _call_head(self) -> list[str | int | float]:
-        """The arguments of a fan_out_many call before its groups."""
-        return [self._max_length, self._keys.user_channel_prefix]
 
     def _reader_keys(self, user_ids: Sequence[str]) -> list[str]:
         return [

@@ -20,7 +20,7 @@ import random
 import time
 from array import array
 from collections import deque
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Sized
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -36,7 +36,7 @@ from tidings.stores.posts import PostDocument
 
 BATCH = 10_000  # friendships or posts a call
 
-_Batch = TypeVar("_Batch")
+_Batch = TypeVar("_Batch", bound=Sized)
 
 
 class SeedConflict(Exception):
@@ -156,19 +156,26 @@ def _take_friendships(
     return batch
 
 
+def _bar(progress: Progress | None, name: str, total: int) -> Callable[[int], None]:
+    """A progress bar and the function that advances it (nothing without a terminal)."""
+    if progress is None:
+        return lambda _: None
+    task = progress.add_task(name, total=total)
+    return lambda done: progress.advance(task, done)
+
+
 async def pipelined(
     make: Callable[[], _Batch],
     send: Callable[[_Batch], Coroutine[None, None, None]],
-    done: Callable[[_Batch], bool],
 ) -> None:
     """Sends batch after batch with two calls in flight (the server never waits for
     the next one), the next batch made on a thread meanwhile, until `make` returns
-    one that is `done`."""
+    an empty one."""
     in_flight: deque[asyncio.Task[None]] = deque()
     try:
         while True:
             batch = await asyncio.to_thread(make)
-            if done(batch):
+            if not batch:
                 break
             if len(in_flight) == 2:
                 await in_flight.popleft()
@@ -193,15 +200,14 @@ async def _load_graph(
     graph = stores.graph
     everyone = [plan.user_id(i) for i in range(plan.users)]
     everyone += [plan.celebrity_id(i) for i in range(plan.celebrities)]
-    users_task = progress.add_task("users", total=len(everyone)) if progress else None
+    users_done = _bar(progress, "users", len(everyone))
     with _Phase(report, "users"):
         for start in range(0, len(everyone), BATCH):
             await graph.ensure_users(everyone[start : start + BATCH])
-            if progress and users_task is not None:
-                progress.advance(users_task, min(BATCH, len(everyone) - start))
+            users_done(min(BATCH, len(everyone) - start))
     report.users = len(everyone)
 
-    edges_task = progress.add_task("friendships", total=plan.expected_edges) if progress else None
+    edges_done = _bar(progress, "friendships", plan.expected_edges)
     # Friend counts, to mark celebrities as the API would have on the way there.
     degrees = array("i", bytes(4 * plan.users))
     groups = friendship_groups(plan, random.Random(plan.seed), degrees)
@@ -210,11 +216,10 @@ async def _load_graph(
         await graph.create_friendships(batch)
         size = sum(len(friends) for _, friends in batch)
         report.friendships += size
-        if progress and edges_task is not None:
-            progress.advance(edges_task, size)
+        edges_done(size)
 
     with _Phase(report, "friendships"):
-        await pipelined(lambda: _take_friendships(groups), send, lambda batch: not batch)
+        await pipelined(lambda: _take_friendships(groups), send)
     threshold = settings.celebrity_threshold
     celebrities = [plan.user_id(i) for i, degree in enumerate(degrees) if degree >= threshold]
     if min(plan.celebrity_friends, plan.users) >= threshold:
@@ -234,7 +239,7 @@ async def _load_posts(
 ) -> None:
     if not plan.posts:
         return
-    posts_task = progress.add_task("posts", total=plan.posts) if progress else None
+    posts_done = _bar(progress, "posts", plan.posts)
     rng = random.Random(plan.seed + 1)
     week_ago = datetime.now(UTC) - timedelta(days=7)
     low = smallest_post_id_at(week_ago)
@@ -259,14 +264,13 @@ async def _load_posts(
         with contextlib.suppress(BulkWriteError):
             await stores.posts.insert_many(documents)
         report.posts += len(documents)
-        if progress and posts_task is not None:
-            progress.advance(posts_task, len(documents))
+        posts_done(len(documents))
 
     empty = await stores.posts.is_empty()
     if empty:
         await stores.posts.drop_indexes_for_bulk_load()
     with _Phase(report, "posts"):
-        await pipelined(make, send, lambda batch: not batch)
+        await pipelined(make, send)
     if empty:
         with _Phase(report, "post indexes"):
             await stores.posts.ensure_indexes(settings.retention_days)
