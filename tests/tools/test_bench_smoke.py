@@ -105,7 +105,8 @@ async def test_the_tiny_bench_produces_a_complete_report(
     sustained = fanout["sustained"]
     # Every post of the held rate reached the watched friend's timeline.
     assert sustained["lagged_posts_seen"] == sustained["posts"] > 0
-    assert 0 < sustained["posts_per_s"] <= 0.9 * sustained["drained_posts_per_s"]
+    # At most the first probe's 90 % (both figures are rounded to 0.1).
+    assert 0 < sustained["posts_per_s"] <= 0.9 * sustained["drained_posts_per_s"] + 0.1
     assert sustained["backlog_max"] >= sustained["backlog_end"]
     assert "neo4j" not in fanout  # the tiny size starts no Neo4j
     assert read["ranked_session_start"]["sessions"] > 0
